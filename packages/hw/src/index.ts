@@ -1,1 +1,2 @@
-export {}
+export * from "./cpufeature.ts"
+export * from "./tlb.ts"
