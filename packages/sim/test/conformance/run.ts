@@ -126,12 +126,12 @@ export function mem(backing: Backing, name = "m", file = `${name}_file`): Mem {
 }
 
 /** The word the populate steps write to test page k. */
-export const valueOf = (k: number): number => 1000 + k
+export const word = (k: number): number => 1000 + k
 
-/** vCPU `vcpu` writes valueOf(k) to each of the first n test pages (before any registration). */
+/** vCPU `vcpu` writes word(k) to each of the first n test pages (before any registration). */
 export function populate(m: Mem, n: number, vcpu = 0, from = 0): Step[] {
   const steps: Step[] = []
-  for (let k = from; k < from + n; k++) steps.push({ write: { vcpu, addr: m.at(k), value: valueOf(k) } })
+  for (let k = from; k < from + n; k++) steps.push({ write: { vcpu, addr: m.at(k), value: word(k) } })
   return steps
 }
 

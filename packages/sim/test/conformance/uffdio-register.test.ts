@@ -20,7 +20,7 @@ import {
   rwprotect,
   type Step,
   uffd,
-  valueOf
+  word
 } from "./run.ts"
 
 const reg = (range: unknown, mode: unknown, expect?: Record<string, unknown>, fd = "u"): Step => ({
@@ -50,7 +50,7 @@ describe.each(BACKINGS)("UFFDIO_REGISTER [%s]", (b) => {
         reg(m.range(0, 2), [MODE_RWP], { ioctls_include: include, ioctls_exclude: exclude }),
         pagemap(m.at(0), { present: true, uffd: false }),
         // Registration installs no protection: a sync-mode read does not fault.
-        read(0, m.at(0), { value: valueOf(0), blocked: false })
+        read(0, m.at(0), { value: word(0), blocked: false })
       ]
     })
   })
