@@ -91,6 +91,19 @@ describe.each(BACKINGS)("sync RWP faults [%s]", (b) => {
     })
   })
 
+  it(`kernel userfaultfd_wake_function: waking a waiter removes its unread message from the queue [${b}]`, async () => {
+    await expectPass({
+      name: `F3 unread ${b}`,
+      steps: [
+        ...armed(m, 1, [RWP]),
+        read(0, m.at(0), { blocked: true, value: word(0) }),
+        rwprotect(m, 0, 1, RESOLVE),
+        vcpuState(0, "idle"),
+        noMsg()
+      ]
+    })
+  })
+
   it(`UFFDIO_RWPROTECT.2const: a resolve wakes only threads waiting inside its range [${b}]`, async () => {
     await expectPass({
       name: `F3 range ${b}`,
