@@ -4,7 +4,7 @@
  * `rwpsim run --json`. The scenario's own step expectations do the checking; a test asserts only
  * `ok`, or for a negative case `ok === false` and the index of the step that failed.
  */
-import { parseScenario } from "@rwpsim/scenario"
+import { formatScenarioError, parseScenario, type Scenario as LoadedScenario } from "@rwpsim/scenario"
 import { runScenario } from "@rwpsim/sim"
 import { expect } from "vitest"
 
@@ -33,16 +33,17 @@ export interface RunResult {
   trace_sha256?: string
 }
 
-type Parsed = { ok: true; scenario: unknown } | { ok: false; errors: unknown[] }
-// The two entry points as the brief specifies them; the casts keep this file independent of the
-// exact exported types while those packages are being written.
-const parse = parseScenario as unknown as (text: string, file: string) => Parsed
-const run = runScenario as unknown as (scenario: unknown, options: { seed?: number }) => RunResult | Promise<RunResult>
+// runScenario as the brief specifies it; the cast keeps this file independent of the exact
+// exported type (a result or a promise of one).
+const run = runScenario as unknown as (
+  scenario: LoadedScenario,
+  options: { seed?: number }
+) => RunResult | Promise<RunResult>
 
 /** Validate a scenario text (YAML or JSON, chosen by the file name) and run it. */
 export async function runText(text: string, file: string, seed?: number): Promise<RunResult> {
-  const parsed = parse(text, file)
-  if (!parsed.ok) throw new Error(`${file}: invalid scenario: ${JSON.stringify(parsed.errors)}`)
+  const parsed = parseScenario(text, file)
+  if (!parsed.ok) throw new Error(`${file}: invalid scenario:\n${parsed.errors.map(formatScenarioError).join("\n")}`)
   return await run(parsed.scenario, seed === undefined ? {} : { seed })
 }
 
