@@ -1,1 +1,1 @@
-export {}
+export { parseCommand, USAGE } from "./args.ts"

@@ -1,1 +1,62 @@
-export {}
+// The rwpsim command: the only place that touches argv, the file system and the process.
+import { scenarioJsonSchema } from "@rwpsim/scenario"
+import { RWPSIM_VERSION } from "@rwpsim/sched"
+import { type Command, parseCommand, USAGE } from "./args.ts"
+import { checkFile, type ExitCode, type FileOutcome, openTraces, runFile, tracePathFor } from "./commands/run.ts"
+
+function emit(outcome: FileOutcome, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`)
+  else for (const line of outcome.stdout) process.stdout.write(`${line}\n`)
+  for (const line of outcome.stderr) process.stderr.write(`${line}\n`)
+}
+
+function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): ExitCode {
+  let exit: ExitCode = 0
+  const many = command.files.length > 1
+  for (const file of command.files) {
+    const outcome =
+      command.cmd === "run" ? runFile(file, command.seed, tracePathFor(command.trace, file, many)) : checkFile(file)
+    emit(outcome, command.json)
+    if (outcome.exit > exit) exit = outcome.exit
+  }
+  return exit
+}
+
+export function main(argv: readonly string[]): ExitCode {
+  const command = parseCommand(argv)
+  if ("_tag" in command) {
+    process.stderr.write(`rwpsim: ${command.message}\n${USAGE}\n`)
+    return 2
+  }
+  switch (command.cmd) {
+    case "help":
+      process.stdout.write(`${USAGE}\n`)
+      return 0
+    case "version":
+      process.stdout.write(`${RWPSIM_VERSION}\n`)
+      return 0
+    case "schema":
+      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`)
+      return 0
+    case "run":
+    case "check":
+      return runFiles(command)
+  }
+}
+
+// On interrupt, flush every trace written so far, then exit as a shell expects (128 + SIGINT).
+process.once("SIGINT", () => {
+  for (const t of openTraces) t.close()
+  process.exit(130)
+})
+
+try {
+  process.exitCode = main(process.argv.slice(2))
+} catch (e) {
+  // A bug in rwpsim, never a user's mistake: say so plainly and keep the stack for the report.
+  for (const t of openTraces) t.close()
+  process.stderr.write(
+    `rwpsim: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`
+  )
+  process.exitCode = 3
+}

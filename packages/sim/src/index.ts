@@ -1,1 +1,8 @@
-export {}
+/**
+ * @rwpsim/sim: composes hw, kernel, guest and vmm on the engine. Runs a scenario (a step script, a
+ * workload, or both), checks its expectations and invariants, and computes the metrics.
+ */
+export { runScenario, type RunOptions } from "./run.ts"
+export { type RunFailure, type RunResult } from "./result.ts"
+export { validateScenario } from "./validate.ts"
+export { machineFeatures, machineSpec } from "./machine.ts"

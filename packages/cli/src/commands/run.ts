@@ -1,0 +1,113 @@
+// `rwpsim run` and `rwpsim check`: one outcome per file; the exit code is the highest of them.
+import { mkdirSync, readFileSync } from "node:fs"
+import { basename, extname, join } from "node:path"
+import { formatScenarioError, parseScenario, type Scenario, type ScenarioError } from "@rwpsim/scenario"
+import { type RunFailure, type RunResult, runScenario, validateScenario } from "@rwpsim/sim"
+import { TraceFile } from "../traceFile.ts"
+import { formatRun } from "../report.ts"
+
+export type ExitCode = 0 | 1 | 2
+
+export interface FileOutcome {
+  readonly exit: ExitCode
+  readonly json: Record<string, unknown>
+  readonly stdout: readonly string[]
+  readonly stderr: readonly string[]
+}
+
+type Loaded =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly errors: readonly ScenarioError[] }
+
+function readScenario(file: string): Loaded {
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "EIO"
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : `cannot read (${code})`
+    return { ok: false, errors: [{ _tag: "ScenarioError", file, path: [], message: why }] }
+  }
+  const parsed = parseScenario(text, file)
+  if (!parsed.ok) return parsed
+  const semantic = validateScenario(parsed.scenario, file)
+  return semantic.length > 0 ? { ok: false, errors: semantic } : parsed
+}
+
+function invalid(file: string, errors: readonly ScenarioError[]): FileOutcome {
+  const lines = errors.map(formatScenarioError)
+  return {
+    exit: 2,
+    json: {
+      scenario: file,
+      name: null,
+      seed: null,
+      ok: false,
+      failures: lines.map((message) => ({ step: null, op: null, invariant: null, message })),
+      metrics: {},
+      trace_sha256: null
+    },
+    stdout: [],
+    stderr: lines
+  }
+}
+
+export function tracePathFor(trace: string | undefined, file: string, many: boolean): string | undefined {
+  if (trace === undefined) return undefined
+  if (!many) return trace
+  mkdirSync(trace, { recursive: true })
+  return join(trace, `${basename(file, extname(file))}.jsonl`)
+}
+
+/** Open trace files, so the SIGINT path can flush what was written. */
+export const openTraces = new Set<TraceFile>()
+
+export function runFile(file: string, seed: number | undefined, tracePath: string | undefined): FileOutcome {
+  const loaded = readScenario(file)
+  if (!loaded.ok) return invalid(file, loaded.errors)
+  const scenario = loaded.scenario
+  const effectiveSeed = seed ?? scenario.seed
+  let sink: TraceFile
+  try {
+    sink = new TraceFile(tracePath)
+  } catch (e) {
+    const message = `--trace ${tracePath}: cannot open (${(e as { code?: string }).code ?? "EIO"})`
+    return invalid(file, [{ _tag: "ScenarioError", file, path: [], message }])
+  }
+  openTraces.add(sink)
+  let result: RunResult
+  try {
+    result = runScenario(scenario, { seed: effectiveSeed, sink, file })
+  } finally {
+    openTraces.delete(sink)
+  }
+  const trace_sha256 = sink.close()
+  const replay = `rwpsim run ${file} --seed ${effectiveSeed}`
+  const json = {
+    scenario: file,
+    name: scenario.name,
+    seed: effectiveSeed,
+    ok: result.ok,
+    failures: result.failures.map((f: RunFailure) => ({
+      step: f.step,
+      op: f.op,
+      invariant: f.invariant,
+      message: f.message
+    })),
+    metrics: result.metrics,
+    trace_sha256
+  }
+  const text = formatRun(file, scenario.name, effectiveSeed, result, replay)
+  return { exit: result.ok ? 0 : 1, json, stdout: text.stdout, stderr: text.stderr }
+}
+
+export function checkFile(file: string): FileOutcome {
+  const loaded = readScenario(file)
+  if (!loaded.ok) return invalid(file, loaded.errors)
+  return {
+    exit: 0,
+    json: { scenario: file, name: loaded.scenario.name, ok: true, failures: [] },
+    stdout: [`ok ${file} (${loaded.scenario.name})`],
+    stderr: []
+  }
+}

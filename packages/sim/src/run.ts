@@ -1,0 +1,62 @@
+// Runs one scenario: the steps (a script), the workload, or both; collects failures and metrics.
+import { Engine, Trace, type TraceSink } from "@rwpsim/sched"
+import type { Scenario } from "@rwpsim/scenario"
+import { type RunFailure, type RunResult } from "./result.ts"
+import type { ScriptEvent } from "./script/context.ts"
+import { DEFAULT_SCRIPT_STORAGE, hungVcpus, newScriptContext, runSteps } from "./script/runner.ts"
+
+export interface RunOptions {
+  /** Overrides the scenario's seed (`--seed N`). */
+  readonly seed?: number
+  /** Where the trace's JSON lines go; without one the trace is not written. */
+  readonly sink?: TraceSink
+  /** The scenario's path, for messages. */
+  readonly file?: string
+}
+
+export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  const seed = options.seed ?? scenario.seed
+  const trace = options.sink === undefined ? undefined : new Trace(options.sink, { scenario: scenario.name, seed })
+  const engine = new Engine<ScriptEvent>({
+    seed,
+    dispatch: () => {},
+    schedule: scenario.schedule,
+    ...(trace === undefined ? {} : { trace })
+  })
+  const failures: RunFailure[] = []
+  const storage = scenario.workload?.storage
+  const ctx = newScriptContext(
+    scenario,
+    engine,
+    storage === undefined ? DEFAULT_SCRIPT_STORAGE : { latency_ns: storage.latency, bandwidth: storage.bandwidth }
+  )
+  try {
+    failures.push(...runSteps(ctx, scenario.steps))
+    const hung = hungVcpus(ctx)
+    const wantHung = scenario.expect.hung_vcpus ?? 0
+    if (failures.length === 0 && hung.length !== wantHung) {
+      const detail = hung.length > 0 ? `: ${hung.join("; ")}` : ""
+      failures.push({
+        step: null,
+        op: null,
+        invariant: hung.length > wantHung ? "no_lost_wakeup" : null,
+        message: `expected ${wantHung} hung vCPU(s) at the end of the script, found ${hung.length}${detail}`
+      })
+    }
+    engine.emit("end", { ok: failures.length === 0, hung_vcpus: hung.length })
+    const k = ctx.kernel.stats
+    return {
+      ok: failures.length === 0,
+      failures,
+      metrics: {
+        simulated_ns: engine.now_ns,
+        hung_vcpus: hung.length,
+        rwp_faults: k.rwp_faults_sync + k.rwp_faults_async,
+        missing_faults: k.missing_faults
+      },
+      schedule: engine.tape.recorded()
+    }
+  } finally {
+    trace?.close()
+  }
+}
