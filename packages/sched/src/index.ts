@@ -3,6 +3,8 @@ export { Engine, type EngineOptions } from "./Engine.ts"
 export { type EventHandle, EventQueue } from "./EventQueue.ts"
 export { AssertionError, assert } from "./internal/assert.ts"
 export { fnv1a64, Prng, PrngStreams, splitmix64 } from "./Prng.ts"
+export * as Sim from "./Sim.ts"
+export { Resume, SimEngine, type SimEngineOptions, Thread, type ThreadState, type WakeOrder } from "./SimEngine.ts"
 export {
   NullTrace,
   RWPSIM_VERSION,

@@ -1,0 +1,163 @@
+/**
+ * The engine with simulated threads. A thread (an Effect fiber, see Sim.ts) runs only when the
+ * event queue resumes it: it blocks by awaiting a Deferred wrapped in a Resume event, put on the
+ * queue by sleep or, through a wait queue, by unpark. The engine tracks which thread runs so the
+ * driver can let each woken thread reach its next block before the next event.
+ */
+import { Cause, Deferred, Effect, Exit } from "effect"
+import { Engine, type EngineOptions } from "./Engine.ts"
+import { assert } from "./internal/assert.ts"
+
+/** Where a simulated thread is: queued to run, running, blocked, or finished. */
+export type ThreadState = "runnable" | "running" | "sleeping" | "parked" | "done"
+
+/** A simulated thread (spawn order gives its id). */
+export class Thread {
+  state: ThreadState = "runnable"
+  /** The wait key it is parked on, or "sleep"; null while runnable, running or done. */
+  on: string | null = null
+
+  constructor(
+    readonly id: number,
+    readonly name: string
+  ) {}
+}
+
+/** The event that resumes `thread`: completing the Deferred it awaits. */
+export class Resume {
+  constructor(
+    readonly thread: Thread,
+    readonly deferred: Deferred.Deferred<void>
+  ) {}
+}
+
+/** How unpark picks among waiters: first come first served, or a recorded scheduler choice. */
+export type WakeOrder = "fifo" | "choice"
+
+/** Options of a SimEngine: those of Engine, with `dispatch` for the caller's own events only. */
+export interface SimEngineOptions<E> extends Omit<EngineOptions<E | Resume>, "dispatch"> {
+  readonly dispatch?: (ev: E, engine: SimEngine<E>) => void
+}
+
+/** An Engine whose queue also carries thread resumptions. */
+export class SimEngine<E = never> extends Engine<E | Resume> {
+  readonly #threads: Thread[] = []
+  readonly #waitqueues = new Map<string, Resume[]>()
+  #running = 0
+  #failure: Cause.Cause<never> | undefined
+
+  constructor(options: SimEngineOptions<E>) {
+    const user = options.dispatch
+    super({
+      ...options,
+      dispatch: (ev, engine) => {
+        if (ev instanceof Resume) (engine as SimEngine<E>).#resume(ev)
+        else {
+          assert(user !== undefined, "SimEngine: an event of the caller's type, but no dispatch was given")
+          user(ev, engine as SimEngine<E>)
+        }
+      }
+    })
+  }
+
+  /** How many threads are running (resumed and not yet blocked again). */
+  get running(): number {
+    return this.#running
+  }
+
+  /** Every thread spawned so far, in spawn order. */
+  threads(): readonly Thread[] {
+    return this.#threads
+  }
+
+  /** How many threads are parked on `key`. */
+  waiters(key: string): number {
+    return this.#waitqueues.get(key)?.length ?? 0
+  }
+
+  /** Wakes one thread parked on `key` (the first, or a choice); false if none was parked. */
+  unpark(key: string, order: WakeOrder = "fifo"): boolean {
+    const queue = this.#waitqueues.get(key)
+    if (queue === undefined || queue.length === 0) return false
+    const i = order === "choice" ? this.choose("unpark", queue.length) : 0
+    this.#wake(queue.splice(i, 1)[0]!)
+    return true
+  }
+
+  /** Wakes every thread parked on `key`, in FIFO order or a chosen one; returns how many. */
+  unparkAll(key: string, order: WakeOrder = "fifo"): number {
+    const queue = this.#waitqueues.get(key)
+    if (queue === undefined || queue.length === 0) return 0
+    this.#waitqueues.delete(key)
+    const picks = order === "choice" ? this.tape.order("unpark_all", queue.length) : queue.map((_, i) => i)
+    for (const i of picks) this.#wake(queue[i]!)
+    return queue.length
+  }
+
+  /** Registers a new thread, to be started by the Resume the caller queues. */
+  newThread(name: string): Thread {
+    const thread = new Thread(this.#threads.length, name)
+    this.#threads.push(thread)
+    if (this.trace.enabled) this.emit("spawn", { thread: name })
+    return thread
+  }
+
+  /** Marks the running `thread` blocked (sleeping, or parked on `on`) and returns the Resume that will wake it. */
+  block(thread: Thread, state: "sleeping" | "parked", on: string): Resume {
+    assert(thread.state === "running", `SimEngine.block: thread ${thread.name} is ${thread.state}, not running`)
+    thread.state = state
+    thread.on = on
+    this.#running--
+    const resume = new Resume(thread, Deferred.makeUnsafe<void>())
+    if (state === "parked") {
+      const queue = this.#waitqueues.get(on)
+      if (queue === undefined) this.#waitqueues.set(on, [resume])
+      else queue.push(resume)
+    }
+    return resume
+  }
+
+  /** Records a thread's end; a failure other than interruption is kept for the driver to raise. */
+  exit(thread: Thread, exit: Exit.Exit<void>): void {
+    if (thread.state === "running") this.#running--
+    if (thread.state === "parked") {
+      const queue = this.#waitqueues.get(thread.on!)!
+      queue.splice(
+        queue.findIndex((r) => r.thread === thread),
+        1
+      )
+    }
+    thread.state = "done"
+    thread.on = null
+    if (Exit.isSuccess(exit)) {
+      if (this.trace.enabled) this.emit("exit", { thread: thread.name })
+    } else if (!Cause.hasInterruptsOnly(exit.cause)) this.#failure ??= exit.cause
+  }
+
+  /** The first thread failure not yet raised, if any. */
+  takeFailure(): Cause.Cause<never> | undefined {
+    const failure = this.#failure
+    this.#failure = undefined
+    return failure
+  }
+
+  #wake(resume: Resume): void {
+    const thread = resume.thread
+    assert(thread.state === "parked", `SimEngine.unpark: thread ${thread.name} is ${thread.state}`)
+    thread.state = "runnable"
+    if (this.trace.enabled) this.emit("unpark", { thread: thread.name, on: thread.on! })
+    thread.on = null
+    this.schedule(this.now_ns, resume)
+  }
+
+  #resume(resume: Resume): void {
+    const thread = resume.thread
+    if (thread.state === "done") return // interrupted while queued
+    assert(thread.state !== "running", `SimEngine: thread ${thread.name} resumed while running`)
+    thread.state = "running"
+    thread.on = null
+    this.#running++
+    if (this.trace.enabled) this.emit("resume", { thread: thread.name })
+    Deferred.doneUnsafe(resume.deferred, Effect.void)
+  }
+}
