@@ -23,7 +23,10 @@ export function closest(word: string, known: readonly string[]): string | undefi
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1
   for (const k of known) {
-    const d = k.toLowerCase() === word.toLowerCase() ? 0 : distance(word, k)
+    const a = word.toLowerCase()
+    const b = k.toLowerCase()
+    const prefix = Math.min(a.length, b.length) >= 3 && (a.startsWith(b) || b.startsWith(a))
+    const d = a === b ? 0 : prefix ? 1 : distance(word, k)
     if (d < bestDistance) {
       best = k
       bestDistance = d

@@ -1,1 +1,11 @@
-export {}
+/** @rwpsim/scenario/testing: fast-check arbitraries of valid scenarios, for property tests. */
+export {
+  type ArbMachineOptions,
+  arbMachine,
+  arbStepScript,
+  arbWorkloadScenario,
+  spellAddress,
+  spellDuration,
+  spellPercentage,
+  spellSize
+} from "./arbitraries.ts"
