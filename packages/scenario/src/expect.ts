@@ -48,9 +48,21 @@ function bound(metric: MetricName) {
     ? duration
     : z.number({ error: expected("a number") }).refine(Number.isFinite, { error: expected("a finite number") })
   return z
-    .union([value, strict({ min: value.optional(), max: value.optional() }, BOUND_WHAT)], {
-      error: expected(metric.includes("_ns") ? `${BOUND_WHAT}, in ns or with a unit like "5ms"` : BOUND_WHAT)
-    })
+    .union(
+      [
+        value,
+        strict(
+          {
+            min: value.optional().meta({ description: "The lowest value allowed (inclusive). Optional." }),
+            max: value.optional().meta({ description: "The highest value allowed (inclusive). Optional." })
+          },
+          BOUND_WHAT
+        )
+      ],
+      {
+        error: expected(metric.includes("_ns") ? `${BOUND_WHAT}, in ns or with a unit like "5ms"` : BOUND_WHAT)
+      }
+    )
     .superRefine((_, ctx) => {
       const v = ctx.value
       if (typeof v === "number") return

@@ -124,10 +124,23 @@ export function parseScenario(text: string, file: string): ParseResult {
   return { ok: false, errors: issuesToErrors(parsed.error.issues, read, file) }
 }
 
+/**
+ * A union that failed as a whole is reported through the one option whose type matched the input
+ * (a list given where `all` or a list is expected: the list's own errors), when there is one.
+ */
+function throughUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue]
+  const typeMismatch = (i: z.core.$ZodIssue) =>
+    i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")
+  const matched = issue.errors.filter((list) => list.length > 0 && !list.some(typeMismatch))
+  if (matched.length !== 1) return [issue]
+  return matched[0].flatMap((i) => throughUnion({ ...i, path: [...issue.path, ...i.path] }))
+}
+
 function issuesToErrors(issues: readonly z.core.$ZodIssue[], read: Read, file: string): ScenarioError[] {
   const errors: { offset: number; error: ScenarioError }[] = []
   const seen = new Set<string>()
-  for (const issue of issues) {
+  for (const issue of issues.flatMap(throughUnion)) {
     const unknownKey = issue.code === "unrecognized_keys"
     const path: PathSegment[] = [
       ...issue.path.filter((p) => typeof p !== "symbol"),

@@ -78,7 +78,9 @@ const plainExpect = expectOf({}, "{ errno: EINVAL }")
 const optionalExpect = opt(plainExpect, "What the step must do: { errno?, blocked? }. Default: it must succeed.")
 
 function args<T extends z.core.$ZodLooseShape>(op: string, shape: T, example: string) {
-  return strict(shape, `the arguments of ${op}: a mapping like ${example}`)
+  return strict(shape, `the arguments of ${op}: a mapping like ${example}`).meta({
+    description: `The ${op} op; its arguments, e.g. ${example}.`
+  })
 }
 
 const fd = (text: string) => req(name, text)
