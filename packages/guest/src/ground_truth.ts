@@ -3,8 +3,19 @@
 // one was), and the cycle stamp that counts distinct pages per tracker cycle (wss_true_pages).
 // A completed read that does not return the last write (0 if never written) is a no_data_loss
 // violation: counted and kept (the first violations_max in full), never thrown.
-// Memory: 8 + 4 + 4 bytes and one bit per page.
+// Layout: one 16-byte record per page in one buffer, so an access touches one cache line of ground
+// truth, not four (a uniform access over a large guest misses cache on every array it touches):
+//   words[4p]     cycle stamp (bits 0-30; 0 = never accessed) | GT_WRITTEN (bit 31)
+//   words[4p + 1] last value written (0 if never)
+//   times[2p + 1] last access time in ns, a double (exact below 2^53); -1 if never
 import { assert } from "./assert.ts"
+
+/** Bit 31 of a record's first word: the page has been written. */
+export const GT_WRITTEN = 0x80000000
+/** Bits 0-30 of a record's first word: the last cycle in which the page was accessed. */
+export const GT_CYCLE_MASK = 0x7fffffff
+/** Pages a ground truth can hold (record word indexes stay below 2^31). */
+export const GT_PAGES_MAX = 1 << 29
 
 /** One guest read that did not return the guest's last write to that page. */
 export interface DataLossViolation {
@@ -18,14 +29,10 @@ export interface DataLossViolation {
 /** Per-page shadow of the guest's accesses and writes, with per-cycle distinct-page counts. */
 export class GroundTruth {
   readonly pages_count: number
-  /** Latest virtual time each page was accessed (ns), -1 if never. */
-  readonly last_access_ns: Float64Array
-  /** The last value the guest wrote to each page (0 if never written). */
-  readonly last_value: Uint32Array
-  /** Bit p % 32 of word p >>> 5: page p has been written. */
-  readonly written_bits: Uint32Array
-  /** The last cycle in which each page was accessed (0: never; cycles count from 1). */
-  readonly cycle_stamp: Uint32Array
+  /** The records as u32 words: [4p] stamp | GT_WRITTEN, [4p + 1] last value (layout above). */
+  readonly words: Uint32Array
+  /** The same records as doubles: [2p + 1] last access time (ns), -1 if never. */
+  readonly times: Float64Array
   /** The cycle in progress (from 1) and the distinct pages accessed in it so far. */
   cycle = 1
   cycle_pages = 0
@@ -39,47 +46,63 @@ export class GroundTruth {
 
   constructor(pages_count: number, violations_max = 16) {
     assert(Number.isInteger(pages_count) && pages_count >= 1, `ground truth for ${pages_count} pages`)
+    assert(pages_count <= GT_PAGES_MAX, `ground truth for ${pages_count} pages exceeds ${GT_PAGES_MAX}`)
     assert(Number.isInteger(violations_max) && violations_max >= 0, `violations_max ${violations_max}`)
     this.pages_count = pages_count
-    this.last_access_ns = new Float64Array(pages_count).fill(-1)
-    this.last_value = new Uint32Array(pages_count)
-    this.written_bits = new Uint32Array((pages_count + 31) >>> 5)
-    this.cycle_stamp = new Uint32Array(pages_count)
+    const buffer = new ArrayBuffer(pages_count * 16)
+    this.words = new Uint32Array(buffer)
+    this.times = new Float64Array(buffer)
+    for (let p = 0; p < pages_count; p++) this.times[2 * p + 1] = -1
     this.violations_max = violations_max
   }
 
   /** Whether the guest has ever written page p. */
   written(page: number): boolean {
-    return (this.written_bits[page >>> 5] & (1 << (page & 31))) !== 0
+    return (this.words[4 * page] & GT_WRITTEN) !== 0
   }
 
   /** What a read of page p must return: the last write, or 0 if never written. */
   expected(page: number): number {
-    return this.last_value[page]
+    return this.words[4 * page + 1]
+  }
+
+  /** The latest virtual time page p was accessed, -1 if never. */
+  lastAccessNs(page: number): number {
+    return this.times[2 * page + 1]
   }
 
   /** Whether page p was ever accessed. */
   accessed(page: number): boolean {
-    return this.last_access_ns[page] >= 0
+    return this.times[2 * page + 1] >= 0
+  }
+
+  /** The last cycle in which page p was accessed (0: never). */
+  cycleOf(page: number): number {
+    return this.words[4 * page] & GT_CYCLE_MASK
   }
 
   /**
    * Records one completed access by `vcpu` at t_ns: a write stores `value`; a read checks that the
-   * kernel returned `actual` = the last write. Returns false when the read lost data.
+   * kernel returned `actual` = the last write. Returns false when the read lost data. (The burst
+   * loop inlines the same steps.)
    */
   recordAccess(page: number, t_ns: number, vcpu: number, write: boolean, value: number, actual: number): boolean {
     assert(Number.isInteger(page) && page >= 0 && page < this.pages_count, `page ${page} outside the guest`)
-    if (this.cycle_stamp[page] !== this.cycle) {
-      this.cycle_stamp[page] = this.cycle
+    const w = this.words
+    const r = page << 2
+    const head = w[r]
+    if ((head & GT_CYCLE_MASK) !== this.cycle) {
+      w[r] = (head & GT_WRITTEN) | this.cycle
       this.cycle_pages++
     }
-    if (t_ns > this.last_access_ns[page]) this.last_access_ns[page] = t_ns
+    const ti = (page << 1) + 1
+    if (t_ns > this.times[ti]) this.times[ti] = t_ns
     if (write) {
-      this.last_value[page] = value
-      this.written_bits[page >>> 5] |= 1 << (page & 31)
+      w[r] |= GT_WRITTEN
+      w[r + 1] = value
       return true
     }
-    const expected = this.last_value[page]
+    const expected = w[r + 1]
     if (actual >>> 0 === expected) return true
     this.recordLoss(page, t_ns, vcpu, expected, actual >>> 0)
     return false
@@ -93,7 +116,7 @@ export class GroundTruth {
 
   /** Ends the cycle in progress (the tracker's interval boundary) and returns its distinct-page count. */
   nextCycle(): number {
-    assert(this.cycle < 0xffffffff, "cycle stamp overflow")
+    assert(this.cycle < GT_CYCLE_MASK, "cycle stamp overflow")
     const pages = this.cycle_pages
     this.cycles_completed++
     this.cycle_pages_sum += pages
@@ -110,8 +133,8 @@ export class GroundTruth {
   /** Distinct pages accessed at or after t_ns (the true working set of a window ending now). */
   pagesAccessedSince(t_ns: number): number {
     let n = 0
-    const last = this.last_access_ns
-    for (let p = 0; p < last.length; p++) if (last[p] >= t_ns) n++
+    const times = this.times
+    for (let i = 1; i < times.length; i += 2) if (times[i] >= t_ns) n++
     return n
   }
 }

@@ -1,7 +1,7 @@
 // @rwpsim/guest: guest vCPU workloads. Access patterns over spans of guest pages, the burst loop
 // that drives the kernel's MMU, workload phases, and the ground truth the invariants check against.
 export { AssertionError } from "./assert.ts"
-export { type DataLossViolation, GroundTruth } from "./ground_truth.ts"
+export { type DataLossViolation, GroundTruth, GT_CYCLE_MASK, GT_PAGES_MAX, GT_WRITTEN } from "./ground_truth.ts"
 export {
   ACCESS_BLOCKED,
   ACCESS_DONE,

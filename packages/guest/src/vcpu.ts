@@ -8,7 +8,7 @@
 // the page, then the write choice. Writes store a per-vCPU sequence (index + 1, stepping by the
 // vCPU count, never 0), so every write in a run is distinct and a read of a lost write shows.
 import { assert } from "./assert.ts"
-import type { GroundTruth } from "./ground_truth.ts"
+import { GT_CYCLE_MASK, GT_WRITTEN, type GroundTruth } from "./ground_truth.ts"
 import { ACCESS_BLOCKED, ACCESS_DONE, type AccessCharge, type GuestMemory } from "./memory.ts"
 import { makePattern, type Phase, type PhaseSpec, resolvePhases } from "./phase.ts"
 import type { PagePattern } from "./patterns/pattern.ts"
@@ -159,10 +159,8 @@ export class Vcpu {
         this.patterns[pi],
         this.rng,
         gt,
-        gt.last_access_ns,
-        gt.last_value,
-        gt.written_bits,
-        gt.cycle_stamp,
+        gt.words,
+        gt.times,
         this.charge,
         this.base_addr,
         this.page_bytes,
@@ -244,10 +242,8 @@ function accessLoop(
   pattern: PagePattern,
   rng: RandomSource,
   gt: GroundTruth,
-  last_access_ns: Float64Array,
-  last_value: Uint32Array,
-  written_bits: Uint32Array,
-  cycle_stamp: Uint32Array,
+  gt_words: Uint32Array,
+  gt_times: Float64Array,
   charge: AccessCharge | null,
   base_addr: number,
   page_bytes: number,
@@ -275,18 +271,22 @@ function accessLoop(
       v.pending_access_ns = access_ns
       break
     }
-    if (cycle_stamp[page] !== cycle) {
-      cycle_stamp[page] = cycle
+    // ground truth, as GroundTruth.recordAccess: one 16-byte record per page
+    const r = page << 2
+    const head = gt_words[r]
+    if ((head & GT_CYCLE_MASK) !== cycle) {
+      gt_words[r] = (head & GT_WRITTEN) | cycle
       fresh++
     }
-    if (now > last_access_ns[page]) last_access_ns[page] = now
+    const ti = (page << 1) + 1
+    if (now > gt_times[ti]) gt_times[ti] = now
     if (write) {
-      last_value[page] = value
-      written_bits[page >>> 5] |= 1 << (page & 31)
+      gt_words[r] |= GT_WRITTEN
+      gt_words[r + 1] = value
       v.advanceValue()
     } else {
       const actual = mem.access_value >>> 0
-      if (actual !== last_value[page]) gt.recordLoss(page, now, task, last_value[page], actual)
+      if (actual !== gt_words[r + 1]) gt.recordLoss(page, now, task, gt_words[r + 1], actual)
     }
     now += charge === null ? access_ns : access_ns + charge.extra_ns(task)
     done++

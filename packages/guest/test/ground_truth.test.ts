@@ -59,12 +59,31 @@ describe("GroundTruth", () => {
     expect(gt.accessed(1)).toBe(false)
     gt.recordAccess(1, 900, 0, false, 0, 0)
     gt.recordAccess(1, 100, 1, false, 0, 0)
-    expect(gt.last_access_ns[1]).toBe(900)
+    expect(gt.lastAccessNs(1)).toBe(900)
     expect(gt.accessed(1)).toBe(true)
     gt.recordAccess(2, 2 ** 40, 1, false, 0, 0) // ns beyond 2^32 stay exact
-    expect(gt.last_access_ns[2]).toBe(2 ** 40)
+    expect(gt.lastAccessNs(2)).toBe(2 ** 40)
     expect(gt.pagesAccessedSince(500)).toBe(2)
     expect(gt.pagesAccessedSince(0)).toBe(2)
     expect(gt.pagesAccessedSince(2 ** 40 + 1)).toBe(0)
+  })
+
+  it("a page's record keeps its written flag and value when a later cycle re-stamps it", () => {
+    const gt = new GroundTruth(3)
+    gt.recordAccess(1, 5, 0, true, 77, 0)
+    gt.nextCycle()
+    expect(gt.cycleOf(1)).toBe(1)
+    expect(gt.recordAccess(1, 6, 0, false, 0, 77)).toBe(true)
+    expect(gt.cycleOf(1)).toBe(2)
+    expect(gt.written(1)).toBe(true)
+    expect(gt.expected(1)).toBe(77)
+    // neighbours in the shared buffer are untouched
+    expect([gt.written(0), gt.written(2), gt.accessed(0), gt.accessed(2), gt.cycleOf(2)]).toEqual([
+      false,
+      false,
+      false,
+      false,
+      0
+    ])
   })
 })

@@ -83,7 +83,7 @@ describe("Vcpu.run_burst", () => {
     const tries = mem.log.filter((e) => e.page === 3)
     expect(tries.map((e) => e.value)).toEqual([4, 4, 4]) // values 1, 2, 3 went to pages 0..2
     expect(mem.content[3]).toBe(4)
-    expect(gt.last_access_ns[3]).toBe(2000) // the retry's time
+    expect(gt.lastAccessNs(3)).toBe(2000) // the retry's time
     expect(mem.donePages()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     expect(vcpu.blocks).toBe(2)
     expect(vcpu.accesses).toBe(8) // the retried access counts once
