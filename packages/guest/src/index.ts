@@ -40,3 +40,4 @@ export {
   Vcpu,
   type VcpuOptions
 } from "./vcpu.ts"
+export { createVcpus, type GuestWorkloadOptions } from "./workload.ts"
