@@ -59,7 +59,7 @@ const count = z
 /** Field docs: every field says whether it is required or what it defaults to. */
 const req = <T extends z.ZodType>(schema: T, text: string) => schema.meta({ description: `${text} Required.` })
 const opt = <T extends z.ZodType>(schema: T, text: string) =>
-  schema.optional().meta({ description: `${text} Optional.` })
+  schema.optional().meta({ description: text.includes("Default:") ? text : `${text} Optional.` })
 
 /** The `expect` fields every op accepts. */
 const baseExpect = {
@@ -75,7 +75,10 @@ function expectOf<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
 }
 
 const plainExpect = expectOf({}, "{ errno: EINVAL }")
-const optionalExpect = opt(plainExpect, "What the step must do: { errno?, blocked? }. Default: it must succeed.")
+const optionalExpect = opt(
+  plainExpect,
+  "What the step must do: { errno?, blocked? }. Default: it must succeed (and not block)."
+)
 
 function args<T extends z.core.$ZodLooseShape>(op: string, shape: T, example: string) {
   return strict(shape, `the arguments of ${op}: a mapping like ${example}`).meta({

@@ -26,7 +26,8 @@ const HEX_RE = /^0x[0-9a-fA-F]+$/
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /** A kernel constant's name, as in the uapi headers (`UFFD_FEATURE_RWP`, `_UFFDIO_RWPROTECT`). */
 export const CONSTANT_RE = /^[A-Z_][A-Z0-9_]*$/
-const ADDRESS_STRING_RE = /^(?:0x[0-9a-fA-F]+|[A-Za-z_][A-Za-z0-9_.-]*(?: ?\+ ?\S+)?)$/
+const ADDRESS_STRING_RE =
+  /^(?:0x[0-9a-fA-F]+|[A-Za-z_][A-Za-z0-9_.-]*(?: ?\+ ?(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?(?: ?(?:B|KiB|MiB|GiB|TiB))?))?)$/
 
 /** `digits[.fraction] * unit` exactly, or undefined when it is not a whole safe integer. */
 function scaleDecimal(decimal: string, unit: bigint): number | undefined {
@@ -64,7 +65,7 @@ export const size = z
   )
   .transform((v, ctx) => {
     if (typeof v === "number") return v
-    return sizeOf(SIZE_RE.exec(v)!) ?? fail(ctx, v, `expected a whole number of bytes, got ${show(v)}`)
+    return sizeOf(SIZE_RE.exec(v)!) ?? fail(ctx, v, `expected a whole number of bytes (below 2^53), got ${show(v)}`)
   })
   .meta({ id: "size", description: 'A size: an integer number of bytes, or a string with a unit: "4KiB", "2MiB".' })
 
@@ -83,7 +84,10 @@ export const duration = z
   .transform((v, ctx) => {
     if (typeof v === "number") return v
     const m = DURATION_RE.exec(v)!
-    return scaleDecimal(m[1], UNIT_NS[m[2]]) ?? fail(ctx, v, `expected a whole number of nanoseconds, got ${show(v)}`)
+    return (
+      scaleDecimal(m[1], UNIT_NS[m[2]]) ??
+      fail(ctx, v, `expected a whole number of nanoseconds (below 2^53), got ${show(v)}`)
+    )
   })
   .meta({
     id: "duration",
@@ -124,7 +128,8 @@ export const bandwidth = z
   .transform((v, ctx) => {
     if (typeof v === "number") return v
     const bytes = sizeOf(BANDWIDTH_RE.exec(v)!)
-    if (bytes === undefined) return fail(ctx, v, `expected a whole number of bytes per second, got ${show(v)}`)
+    if (bytes === undefined)
+      return fail(ctx, v, `expected a whole number of bytes per second (below 2^53), got ${show(v)}`)
     return bytes > 0 ? bytes : fail(ctx, v, `expected a bandwidth above 0, got ${show(v)}`)
   })
   .meta({

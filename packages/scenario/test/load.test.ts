@@ -146,7 +146,7 @@ describe("parseScenario: schema errors give file, path and line:column", () => {
     expect(lines).toHaveLength(3)
     expect(lines[0]).toBe("scenarios/x.yaml:2:7: seed: expected a seed: an integer from 0 to 2^53-1, got -1")
     expect(lines[1]).toBe(
-      'scenarios/x.yaml:4:24: steps[0].sleep.duration: expected a whole number of nanoseconds, got "1.5ns"'
+      'scenarios/x.yaml:4:24: steps[0].sleep.duration: expected a whole number of nanoseconds (below 2^53), got "1.5ns"'
     )
     expect(lines[2]).toMatch(/^scenarios\/x\.yaml:6:1: bogus: unknown key "bogus"/)
     for (const line of lines) expect(line).not.toContain("\n")

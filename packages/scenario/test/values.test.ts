@@ -1,3 +1,4 @@
+import { fc, it as fcIt } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import type * as z from "zod"
 import { address, bandwidth, duration, flags, ioctls, name, percentage, range, size } from "../src/values.ts"
@@ -44,7 +45,7 @@ describe("size", () => {
   })
 
   it("rejects a fraction that is not a whole byte", () => {
-    expect(bad(size, "1.3B")).toBe('expected a whole number of bytes, got "1.3B"')
+    expect(bad(size, "1.3B")).toBe('expected a whole number of bytes (below 2^53), got "1.3B"')
     expect(bad(size, "0.0001KiB")).toMatch(/whole number of bytes/)
   })
 
@@ -74,7 +75,9 @@ describe("duration", () => {
   })
 
   it.each(["1.5ns", "0.0001us", "1.0000000001s"])("rejects %j: not a whole number of ns", (input) => {
-    expect(bad(duration, input)).toBe(`expected a whole number of nanoseconds, got ${JSON.stringify(input)}`)
+    expect(bad(duration, input)).toBe(
+      `expected a whole number of nanoseconds (below 2^53), got ${JSON.stringify(input)}`
+    )
   })
 
   it.each(["10 sec", "5m", "1h", "10MS", "ms", 1.5, -1, "µs"])("rejects %j", (input) => {
@@ -198,4 +201,38 @@ describe("range and name", () => {
   it.each(["1m", "a+b", "", "a b", 3])("rejects the name %j", (input) => {
     expect(bad(name, input)).toMatch(/^expected a name like "guest_mem"/)
   })
+})
+
+describe("value spellings round-trip", () => {
+  const units = [
+    ["B", 1],
+    ["KiB", 2 ** 10],
+    ["MiB", 2 ** 20],
+    ["GiB", 2 ** 30]
+  ] as const
+
+  fcIt.prop([fc.integer({ min: 0, max: 2 ** 20 }), fc.constantFrom(...units)])(
+    "N<unit> is N times the unit",
+    (n, [unit, mult]) => {
+      expect(good(size, `${n}${unit}`)).toBe(n * mult)
+      expect(good(size, n * mult)).toBe(n * mult)
+    }
+  )
+
+  fcIt.prop([fc.integer({ min: 0, max: 2 ** 40 }), fc.constantFrom(["ns", 1], ["us", 1e3], ["ms", 1e6], ["s", 1e9])])(
+    "N<unit> durations are exact integer ns",
+    (n, [unit, mult]) => {
+      if (n * mult <= Number.MAX_SAFE_INTEGER) expect(good(duration, `${n}${unit}`)).toBe(n * mult)
+      else expect(bad(duration, `${n}${unit}`)).toMatch(/below 2\^53/)
+    }
+  )
+
+  fcIt.prop([fc.string({ unit: "grapheme-ascii", maxLength: 12 })])(
+    "a size string either parses to a whole byte count or is rejected with a message",
+    (text) => {
+      const r = size.safeParse(text, { reportInput: true })
+      if (r.success) expect(Number.isSafeInteger(r.data)).toBe(true)
+      else expect(r.error.issues[0].message).toMatch(/^expected a (size|whole number of bytes)/)
+    }
+  )
 })
