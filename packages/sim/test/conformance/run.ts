@@ -35,21 +35,24 @@ export interface RunResult {
 
 // runScenario as the brief specifies it; the cast keeps this file independent of the exact
 // exported type (a result or a promise of one).
-const run = runScenario as unknown as (
-  scenario: LoadedScenario,
-  options: { seed?: number }
-) => RunResult | Promise<RunResult>
+const run = runScenario as unknown as (scenario: LoadedScenario, options: RunOptions) => RunResult | Promise<RunResult>
+
+export interface RunOptions {
+  seed?: number
+  /** receives the trace's JSON lines */
+  sink?: { write(line: string): void }
+}
 
 /** Validate a scenario text (YAML or JSON, chosen by the file name) and run it. */
-export async function runText(text: string, file: string, seed?: number): Promise<RunResult> {
+export async function runText(text: string, file: string, options: RunOptions = {}): Promise<RunResult> {
   const parsed = parseScenario(text, file)
   if (!parsed.ok) throw new Error(`${file}: invalid scenario:\n${parsed.errors.map(formatScenarioError).join("\n")}`)
-  return await run(parsed.scenario, seed === undefined ? {} : { seed })
+  return await run(parsed.scenario, options)
 }
 
 /** Run a scenario object through the JSON loader. */
-export function runCase(s: Scenario, seed?: number): Promise<RunResult> {
-  return runText(JSON.stringify(s, null, 2), "conformance.json", seed)
+export function runCase(s: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  return runText(JSON.stringify(s, null, 2), "conformance.json", options)
 }
 
 /** The scenario must pass: every step expectation held and no vCPU is left hung. */
