@@ -87,7 +87,8 @@ export class GroundTruth {
    * loop inlines the same steps.)
    */
   recordAccess(page: number, t_ns: number, vcpu: number, write: boolean, value: number, actual: number): boolean {
-    assert(Number.isInteger(page) && page >= 0 && page < this.pages_count, `page ${page} outside the guest`)
+    if (!(Number.isInteger(page) && page >= 0 && page < this.pages_count))
+      assert(false, `page ${page} outside the guest`)
     const w = this.words
     const r = page << 2
     const head = w[r]

@@ -133,8 +133,9 @@ export class Vcpu {
    * the phases; returns this.result (reused, no allocation per burst).
    */
   run_burst(mem: GuestMemory, now_ns: number, until_ns: number, accesses_max: number): BurstResult {
-    assert(now_ns >= this.now_ns, `vCPU ${this.index} time goes back from ${this.now_ns} to ${now_ns}`)
-    assert(Number.isInteger(accesses_max) && accesses_max >= 1, `accesses_max ${accesses_max}`)
+    // messages are built only on failure: a burst allocates nothing
+    if (!(now_ns >= this.now_ns)) assert(false, `vCPU ${this.index} time goes back from ${this.now_ns} to ${now_ns}`)
+    if (!(accesses_max >= 1 && Number.isInteger(accesses_max))) assert(false, `accesses_max ${accesses_max}`)
     const r = this.result
     r.accesses = 0
     r.code = ACCESS_DONE

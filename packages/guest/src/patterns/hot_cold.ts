@@ -74,7 +74,7 @@ export class HotColdPattern implements PagePattern {
   }
 
   private moveWindow(t_ns: number): void {
-    assert(this.every_ns > 0 && t_ns >= 0, `hot window asked for phase time ${t_ns}`)
+    if (!(this.every_ns > 0 && t_ns >= 0)) assert(false, `hot window asked for phase time ${t_ns}`)
     const n = Math.floor(t_ns / this.every_ns)
     this.window_offset = Math.floor(n * this.by * this.count + SHIFT_EPSILON) % this.count
     this.window_from_ns = n * this.every_ns
