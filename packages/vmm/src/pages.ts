@@ -1,0 +1,79 @@
+// The VMM's own per-page bookkeeping (typed arrays, one byte per guest page each): what it put in
+// memory, what it evicted to storage, what it is evicting right now, and each page's age in cycles.
+import { assert } from "./assert.ts"
+
+/** A run of pages [first, first + count). */
+export interface PageRange {
+  readonly first: number
+  readonly count: number
+}
+
+/** Per-page state of the VMM, indexed by guest page (tracking page: huge page for hugetlb). */
+export class VmmPages {
+  readonly count: number
+  /** The VMM populated the page (UFFDIO_COPY) and has not evicted it since. */
+  readonly populated: Uint8Array
+  /** The page's content is in storage and not in memory (set at the punch, cleared at fault-back). */
+  readonly evicted: Uint8Array
+  /** The page is between its scan and its wake: a sync RWP fault on it is left to the wake. */
+  readonly evicting: Uint8Array
+  /** Cycles since the tracker last judged the page accessed (saturates at 255). */
+  readonly age: Uint8Array
+
+  constructor(count: number) {
+    assert(Number.isInteger(count) && count >= 1, `VmmPages of ${count} pages`)
+    this.count = count
+    this.populated = new Uint8Array(count)
+    this.evicted = new Uint8Array(count)
+    this.evicting = new Uint8Array(count)
+    this.age = new Uint8Array(count)
+  }
+
+  /** Marks the pages of `ranges` accessed (age 0) when `hot` says so, older by one otherwise. */
+  age_cycle(hot: Uint8Array): void {
+    const age = this.age
+    for (let p = 0; p < this.count; p++) {
+      if (hot[p] === 1) age[p] = 0
+      else if (age[p] < 255) age[p]++
+    }
+  }
+
+  setRange(arr: Uint8Array, r: PageRange, v: number): void {
+    arr.fill(v, r.first, r.first + r.count)
+  }
+}
+
+/** The runs of consecutive pages p for which `pick(p)` holds, in address order. */
+export function rangesWhere(count: number, pick: (p: number) => boolean): PageRange[] {
+  const out: PageRange[] = []
+  let first = -1
+  for (let p = 0; p < count; p++) {
+    if (pick(p)) {
+      if (first < 0) first = p
+    } else if (first >= 0) {
+      out.push({ first, count: p - first })
+      first = -1
+    }
+  }
+  if (first >= 0) out.push({ first, count: count - first })
+  return out
+}
+
+/** Sets mark[p] = 1 for every page covered by [start, end) address regions of a scan. */
+export function markRegions(
+  regions: readonly { readonly start: number; readonly end: number }[],
+  base: number,
+  page_bytes: number,
+  mark: Uint8Array
+): number {
+  let n = 0
+  for (const r of regions) {
+    const first = Math.max(0, Math.floor((r.start - base) / page_bytes))
+    const last = Math.min(mark.length, Math.ceil((r.end - base) / page_bytes))
+    for (let p = first; p < last; p++) {
+      if (mark[p] === 0) n++
+      mark[p] = 1
+    }
+  }
+  return n
+}

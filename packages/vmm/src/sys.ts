@@ -1,0 +1,133 @@
+// The VMM's system calls as Effects, so its threads read like the admin guide's C:
+//   yield* ioctl.rwprotect(all, UFFDIO_RWPROTECT_MODE_RWP)
+// Each call happens at the current virtual time, then the calling thread sleeps for what the call
+// costs (machine.costs); the vCPUs the call woke retry at once (host.kernelCalled). A failure the
+// VMM cannot handle is reported to the observer and ends nothing: the caller decides.
+import * as K from "@rwpsim/kernel"
+import { Sim, type TraceFields } from "@rwpsim/sched"
+import { Effect } from "effect"
+import type { VmmHost } from "./host.ts"
+
+/** An address range in bytes. */
+export interface ByteRange {
+  readonly start: number
+  readonly len: number
+}
+
+/** A result of a VMM call: ok, or the kernel's errno name. */
+export type CallResult = { readonly ok: true } | { readonly ok: false; readonly errno: string }
+
+const errnoOf = (r: { ok: boolean; errno?: string }): CallResult =>
+  r.ok ? { ok: true } : { ok: false, errno: r.errno ?? "EINVAL" }
+
+/** The system calls a VMM thread makes, bound to one host. */
+export function syscalls(host: VmmHost) {
+  const k = host.kernel
+  const c = host.costs
+  const fd = host.layout.uffd
+  const pages = (len: number) => Math.ceil(len / host.layout.page_bytes)
+
+  /** Runs `f` now, lets woken vCPUs retry, traces, then sleeps `cost_ns`. */
+  const call = <A extends { ok: boolean; errno?: string }>(
+    ev: string,
+    fields: TraceFields,
+    cost_ns: number,
+    f: () => A
+  ): Effect.Effect<A, never, Sim.Services> =>
+    Effect.gen(function* () {
+      const r = f()
+      host.kernelCalled()
+      const trace = yield* Sim.Trace
+      if (trace.enabled) yield* trace.emit(ev, r.ok ? fields : { ...fields, errno: r.errno ?? "?" })
+      if (cost_ns > 0) yield* (yield* Sim.Scheduler).sleep(cost_ns)
+      return r
+    })
+
+  const now = Sim.Clock.use((clock) => clock.now_ns)
+
+  return {
+    now,
+    /** Sleeps `ns` of virtual time (0 is no sleep). */
+    sleep: (ns: number) => (ns > 0 ? Sim.Scheduler.use((s) => s.sleep(ns)) : Effect.void),
+    /** Parks the calling thread on `key` until the driver unparks it. */
+    park: (key: string) => Sim.Scheduler.use((s) => s.park(key)),
+    emit: (ev: string, fields?: TraceFields) => Sim.Trace.use((t) => (t.enabled ? t.emit(ev, fields) : Effect.void)),
+
+    ioctl: {
+      /** fs/userfaultfd.c: userfaultfd_rwprotect() — a walk of the range and one shootdown. */
+      rwprotect: (r: ByteRange, mode: number) =>
+        call(
+          "vmm.rwprotect",
+          { start: r.start, len: r.len, mode },
+          // only taking permissions away needs the other CPUs' TLBs flushed
+          c.ioctl + c.scan_per_page * pages(r.len) + (mode & K.UFFDIO_RWPROTECT_MODE_RWP ? c.tlb_shootdown : 0),
+          () => errnoOf(k.uffdio_rwprotect(fd, r.start, r.len, mode))
+        ),
+      /** fs/userfaultfd.c: userfaultfd_writeprotect() */
+      writeprotect: (r: ByteRange, mode: number) =>
+        call(
+          "vmm.writeprotect",
+          { start: r.start, len: r.len, mode },
+          c.ioctl + c.scan_per_page * pages(r.len) + (mode & K.UFFDIO_WRITEPROTECT_MODE_WP ? c.tlb_shootdown : 0),
+          () => errnoOf(k.uffdio_writeprotect(fd, r.start, r.len, mode))
+        ),
+      /** fs/userfaultfd.c: userfaultfd_set_mode() */
+      setMode: (m: { readonly enable?: number; readonly disable?: number }) =>
+        call("vmm.set_mode", { enable: m.enable ?? 0, disable: m.disable ?? 0 }, c.ioctl, () =>
+          errnoOf(k.uffdio_set_mode(fd, m.enable ?? 0, m.disable ?? 0))
+        ),
+      /** fs/userfaultfd.c: userfaultfd_wake() */
+      wake: (r: ByteRange) =>
+        call("vmm.wake", { start: r.start, len: r.len }, c.ioctl, () => errnoOf(k.uffdio_wake(fd, r.start, r.len))),
+      /** fs/userfaultfd.c: userfaultfd_copy() with one word per page, all `word`. */
+      copy: (dst: number, len: number, word: number) =>
+        call("vmm.copy", { dst, len, word }, c.ioctl, () => errnoOf(k.uffdio_copy(fd, dst, null, word, len, 0))),
+      /** fs/proc/task_mmu.c: do_pagemap_scan() over [start, end), unlimited vector. */
+      pagemapScan: (a: {
+        readonly start: number
+        readonly end: number
+        readonly category_mask: number
+        readonly category_inverted?: number
+        readonly return_mask: number
+      }) =>
+        Effect.gen(function* () {
+          const r = k.pagemap_scan({
+            size: 96,
+            flags: 0,
+            start: a.start,
+            end: a.end,
+            vec_len: Number.POSITIVE_INFINITY,
+            max_pages: 0,
+            category_inverted: a.category_inverted ?? 0,
+            category_mask: a.category_mask,
+            category_anyof_mask: 0,
+            return_mask: a.return_mask
+          })
+          host.kernelCalled()
+          const trace = yield* Sim.Trace
+          if (trace.enabled) {
+            yield* trace.emit(
+              "vmm.pagemap_scan",
+              r.ok
+                ? { mask: a.category_mask, inverted: a.category_inverted ?? 0, regions: r.regions.length }
+                : { errno: r.errno }
+            )
+          }
+          yield* (yield* Sim.Scheduler).sleep(c.ioctl + c.scan_per_page * pages(a.end - a.start))
+          return r.ok ? r.regions : null
+        })
+    },
+    /** mm/shmem.c: shmem_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) */
+    punchHole: (offset: number, len: number) =>
+      call("vmm.punch_hole", { offset, len }, c.ioctl, () =>
+        errnoOf(k.fallocate(host.layout.memfd, K.FALLOC_FL_PUNCH_HOLE | K.FALLOC_FL_KEEP_SIZE, offset, len))
+      ),
+    /** mm/madvise.c: madvise(MADV_PAGEOUT) */
+    pageout: (r: ByteRange) =>
+      call("vmm.madvise_pageout", { start: r.start, len: r.len }, c.ioctl + c.scan_per_page * pages(r.len), () =>
+        errnoOf(k.madvise(r.start, r.len, K.MADV_PAGEOUT))
+      )
+  }
+}
+
+export type Syscalls = ReturnType<typeof syscalls>

@@ -1,0 +1,233 @@
+// The VMM's tracker thread: one cycle per `interval`, in the strategies of the spec.
+//   rwp cold-scan (seed 001's admin guide as written, its race included):
+//     protect all (async) → sleep → PAGEMAP_SCAN(!ACCESSED) → SET_MODE(sync)
+//     → for each cold range: pwrite from io_mem, punch hole, UFFDIO_WAKE → SET_MODE(async)
+//   rwp hot-scan (the series' later order):
+//     protect all (async) → sleep → SET_MODE(sync) → PAGEMAP_SCAN(ACCESSED)
+//     → evict every other populated page → UFFDIO_WAKE → SET_MODE(async)
+//   uffd-wp: write-protect all (WP_ASYNC) → sleep → PAGEMAP_SCAN(WRITTEN) → pause vCPUs → evict → resume
+//   none: cycles only (the true working set is still measured), never evicts.
+// The scan of cycle k happens at (k+1)·interval; the protect that starts cycle k+1 follows its
+// eviction. Anonymous memory has no io_mem: cold pages go to swap with MADV_PAGEOUT.
+import * as K from "@rwpsim/kernel"
+import type { Sim } from "@rwpsim/sched"
+import { Effect } from "effect"
+import type { VmmHost } from "./host.ts"
+import { markRegions, type PageRange, rangesWhere } from "./pages.ts"
+import { type ByteRange, syscalls } from "./sys.ts"
+
+/** The tracker's state, for the trace, the wait-for chain and the metrics. */
+export class TrackerState {
+  doing = "starting"
+  cycles = 0
+  pages_evicted = 0
+  ranges_evicted = 0
+  /** Sum over completed cycles of the pages the tracker judged accessed. */
+  estimated_sum = 0
+  /** Sync-mode time (rwp) or vCPU pause time (fallbacks), summed over cycles. */
+  eviction_ns = 0
+}
+
+/** The tracker thread of `host` (spawn it with Sim.Scheduler.spawn). */
+export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void, never, Sim.Services> {
+  const sys = syscalls(host)
+  const { kernel, layout, pages, observer, config, device, store } = host
+  const pb = layout.page_bytes
+  const all: ByteRange = { start: layout.guest_mem, len: layout.size }
+  const hot = new Uint8Array(layout.pages)
+  const present = new Uint8Array(layout.pages)
+  const words = new Uint32Array(layout.pages)
+  const byteRange = (r: PageRange): ByteRange => ({ start: layout.guest_mem + r.first * pb, len: r.count * pb })
+
+  const check = (what: string, r: { ok: boolean; errno?: string }) => {
+    if (!r.ok) observer.vmmError(`${what}: ${r.errno}`)
+  }
+
+  /** Starts a cycle's detection window. */
+  const beginCycle = Effect.gen(function* () {
+    state.doing = "arming the detection window"
+    if (config.tracker === "rwp") {
+      const r = yield* sys.ioctl.rwprotect(all, K.UFFDIO_RWPROTECT_MODE_RWP)
+      check("UFFDIO_RWPROTECT(RWP) of guest memory", r)
+      if (r.ok) observer.protected(all.start, all.len)
+    } else if (config.tracker === "uffd-wp") {
+      check(
+        "UFFDIO_WRITEPROTECT(WP) of guest memory",
+        yield* sys.ioctl.writeprotect(all, K.UFFDIO_WRITEPROTECT_MODE_WP)
+      )
+    }
+    observer.cycleStart(config.tracker)
+  })
+
+  /** PAGEMAP_SCAN over guest memory into `out` (1 = in a returned region); the pages marked. */
+  const scanInto = (out: Uint8Array, category_mask: number, category_inverted: number) =>
+    Effect.gen(function* () {
+      const regions = yield* sys.ioctl.pagemapScan({
+        start: all.start,
+        end: all.start + all.len,
+        category_mask,
+        category_inverted,
+        return_mask: category_mask
+      })
+      out.fill(0)
+      if (regions === null) {
+        observer.vmmError("PAGEMAP_SCAN of guest memory failed")
+        return 0
+      }
+      return markRegions(regions, layout.guest_mem, pb, out)
+    })
+
+  /** Pages the VMM may evict: populated ones (what it copied in; for anon, what is present now). */
+  const populatedSet = Effect.gen(function* () {
+    if (layout.backing !== "anon") return pages.populated
+    yield* scanInto(present, K.PAGE_IS_PRESENT, 0)
+    return present
+  })
+
+  /** pwrite → punch → (wake) of one range of shmem/hugetlbfs pages through io_mem. */
+  const evictFile = (r: PageRange, wake: boolean) =>
+    Effect.gen(function* () {
+      const off = r.first * pb
+      const len = r.count * pb
+      // pwrite(storage_fd, io_mem + off, len, off): the copy reads io_mem now (it bypasses RWP)
+      for (let i = 0; i < r.count; i++) {
+        const code = kernel.access(host.tasks.tracker, layout.io_mem + off + i * pb, false, 0, false)
+        if (code !== K.ACCESS_DONE) {
+          observer.vmmError(`pwrite from io_mem page ${r.first + i}: the read of io_mem returned ${code}`)
+          return
+        }
+        words[i] = kernel.access_value >>> 0
+      }
+      host.kernelCalled()
+      observer.pwritten(r.first, words, r.count)
+      const t0 = yield* sys.now
+      const done = device.submit(t0, len)
+      for (let i = 0; i < r.count; i++) store.write(r.first + i, words[i])
+      yield* sys.emit("vmm.pwrite", { first: r.first, pages: r.count, done })
+      yield* sys.sleep(done - t0)
+      // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
+      check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(off, len))
+      for (let i = 0; i < r.count; i++) {
+        const p = r.first + i
+        const resident = pages.populated[p] === 1
+        if (resident) {
+          pages.evicted[p] = 1
+          state.pages_evicted++
+        }
+        pages.populated[p] = 0
+        observer.evicted(p, words[i], resident)
+      }
+      pages.setRange(pages.evicting, r, 0)
+      // the punch does not iterate fault_pending_wqh: wake the vCPUs blocked on this range
+      if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
+    })
+
+  /** MADV_PAGEOUT → (wake) of one range of anonymous pages; swap I/O at the storage device's pace. */
+  const evictAnon = (r: PageRange, wake: boolean) =>
+    Effect.gen(function* () {
+      const before = kernel.stats.swapouts
+      check("madvise(MADV_PAGEOUT)", yield* sys.pageout(byteRange(r)))
+      const n = kernel.stats.swapouts - before
+      if (n > 0) {
+        const t0 = yield* sys.now
+        yield* sys.sleep(device.submit(t0, n * pb) - t0)
+      }
+      state.pages_evicted += n
+      for (let i = 0; i < r.count; i++) observer.evicted(r.first + i, 0, true)
+      pages.setRange(pages.evicting, r, 0)
+      if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
+    })
+
+  const evictAll = (victims: readonly PageRange[], wake: boolean) =>
+    Effect.gen(function* () {
+      for (const r of victims) pages.setRange(pages.evicting, r, 1)
+      for (const r of victims) {
+        state.doing = `evicting pages ${r.first}..${r.first + r.count - 1}`
+        if (layout.backing === "anon") yield* evictAnon(r, wake)
+        else yield* evictFile(r, wake)
+        state.ranges_evicted++
+      }
+    })
+
+  /** Ages every page by the judgement in `hot` and returns the victims among `candidates`. */
+  const victimsOf = (candidates: Uint8Array | null) => {
+    pages.age_cycle(hot)
+    const age = pages.age
+    const min = config.cold_age
+    return candidates === null
+      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p] >= min)
+      : rangesWhere(layout.pages, (p) => candidates[p] === 1 && hot[p] === 0 && age[p] >= min)
+  }
+
+  /** One end-of-cycle pass of the rwp tracker. */
+  const rwpCycle = Effect.gen(function* () {
+    const t_sync = { t: 0 }
+    if (config.strategy === "cold-scan") {
+      state.doing = "scanning for cold pages (async mode)"
+      const cold = yield* scanInto(hot, K.PAGE_IS_ACCESSED, K.PAGE_IS_ACCESSED)
+      for (let p = 0; p < hot.length; p++) hot[p] ^= 1
+      observer.scanned(hot, layout.pages - cold, "cold")
+      state.estimated_sum += layout.pages - cold
+      const victims = victimsOf(null)
+      state.doing = "switching to sync mode"
+      check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
+      observer.modeSet(false)
+      t_sync.t = yield* sys.now
+      yield* evictAll(victims, true)
+    } else {
+      state.doing = "switching to sync mode"
+      check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
+      observer.modeSet(false)
+      t_sync.t = yield* sys.now
+      state.doing = "scanning for the hot set (sync mode)"
+      const n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
+      observer.scanned(hot, n, "hot")
+      state.estimated_sum += n
+      const victims = victimsOf(yield* populatedSet)
+      yield* evictAll(victims, true)
+    }
+    state.doing = "switching back to async mode"
+    check("UFFDIO_SET_MODE(enable RWP_ASYNC)", yield* sys.ioctl.setMode({ enable: K.UFFD_FEATURE_RWP_ASYNC }))
+    observer.modeSet(true)
+    state.eviction_ns += (yield* sys.now) - t_sync.t
+  })
+
+  /** One end-of-cycle pass of a fallback tracker: judge, then evict with the vCPUs paused. */
+  const fallbackCycle = Effect.gen(function* () {
+    let n = 0
+    if (config.tracker === "uffd-wp") {
+      state.doing = "scanning for written pages"
+      n = yield* scanInto(hot, K.PAGE_IS_WRITTEN, 0)
+    } else hot.fill(0)
+    observer.scanned(hot, n, "hot")
+    state.estimated_sum += n
+    if (config.tracker === "none") return
+    const victims = victimsOf(yield* populatedSet)
+    if (victims.length === 0) return
+    const t0 = yield* sys.now
+    state.doing = "pausing the vCPUs to evict"
+    host.pauseVcpus()
+    yield* evictAll(victims, false)
+    host.resumeVcpus()
+    state.eviction_ns += (yield* sys.now) - t0
+  })
+
+  return Effect.gen(function* () {
+    yield* beginCycle
+    let next = (yield* sys.now) + config.interval
+    for (;;) {
+      if (next >= config.end_ns) {
+        state.doing = "done (the run ends before the next scan)"
+        yield* sys.sleep(config.end_ns - (yield* sys.now))
+        return
+      }
+      state.doing = `sleeping until the scan at t=${next}`
+      yield* sys.sleep(next - (yield* sys.now))
+      if (config.tracker === "rwp") yield* rwpCycle
+      else yield* fallbackCycle
+      state.cycles++
+      next += config.interval
+      yield* beginCycle
+    }
+  })
+}
