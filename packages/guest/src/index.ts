@@ -10,6 +10,7 @@ export {
   type AccessCharge,
   type GuestMemory
 } from "./memory.ts"
+export { BenchW1Pattern } from "./patterns/bench_w1.ts"
 export { HotColdPattern, type HotShiftSpec } from "./patterns/hot_cold.ts"
 export type { PagePattern } from "./patterns/pattern.ts"
 export { SequentialPattern } from "./patterns/sequential.ts"
@@ -28,7 +29,7 @@ export {
   resolvePhases,
   workloadPhases
 } from "./phase.ts"
-export { drawBelow, drawUnit, int31AcceptMax, type RandomSource, u32Threshold } from "./random.ts"
+export { drawBelow, drawUnit, int31AcceptMax, type RandomSource, U32_ALWAYS, u32Threshold } from "./random.ts"
 export {
   BURST_BLOCKED,
   BURST_DONE_MAX,

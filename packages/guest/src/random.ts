@@ -13,6 +13,8 @@ export interface RandomSource {
 const INT31_RANGE = 0x80000000
 /** 2^32, as a double. */
 const U32_RANGE = 0x100000000
+/** u32Threshold(1): every u32 draw is below it. */
+export const U32_ALWAYS = U32_RANGE
 
 /** The largest int31 draw accepted for an unbiased index in [0, count): rejects the last partial bucket. */
 export function int31AcceptMax(count: number): number {

@@ -5,14 +5,14 @@
 // issued at the vCPU's time t (the ground truth records t; the pattern sees t - phase start), then
 // time advances by the phase's access_ns plus the optional charge; so a burst may end up to one
 // access past until_ns, and no access it ran was issued at or after until_ns. Each access draws
-// the page, then the write choice. Writes store a per-vCPU sequence (index + 1, stepping by the
+// the page, then the write choice (no draw when writes is 0% or 100%). Writes store a per-vCPU sequence (index + 1, stepping by the
 // vCPU count, never 0), so every write in a run is distinct and a read of a lost write shows.
 import { assert } from "./assert.ts"
 import { GT_CYCLE_MASK, GT_WRITTEN, type GroundTruth } from "./ground_truth.ts"
 import { ACCESS_BLOCKED, ACCESS_DONE, type AccessCharge, type GuestMemory } from "./memory.ts"
 import { makePattern, type Phase, type PhaseSpec, resolvePhases } from "./phase.ts"
 import type { PagePattern } from "./patterns/pattern.ts"
-import { type RandomSource, u32Threshold } from "./random.ts"
+import { type RandomSource, U32_ALWAYS, u32Threshold } from "./random.ts"
 
 /** The burst reached until_ns: runnable again at result.now_ns. */
 export const BURST_DONE_UNTIL = 0
@@ -61,6 +61,8 @@ export interface VcpuOptions {
   readonly rng: RandomSource
   readonly ground_truth: GroundTruth
   readonly charge?: AccessCharge | undefined
+  /** Builds each phase's page generator (default makePattern); e.g. a bench's reference pattern. */
+  readonly make_pattern?: ((phase: Phase) => PagePattern) | undefined
 }
 
 /** One guest vCPU: phases, pattern state, a pending access, and counters. */
@@ -106,7 +108,7 @@ export class Vcpu {
     assert(o.base_addr + o.guest_pages * o.page_bytes <= Number.MAX_SAFE_INTEGER, "guest beyond 2^53")
     this.index = o.index
     this.phases = resolvePhases(o.phases, o.guest_pages)
-    this.patterns = this.phases.map(makePattern)
+    this.patterns = this.phases.map(o.make_pattern ?? makePattern)
     this.write_thresholds = this.phases.map((p) => u32Threshold(p.writes))
     this.ground_truth = o.ground_truth
     this.rng = o.rng
@@ -262,7 +264,8 @@ function accessLoop(
   let code = ACCESS_DONE
   while (now < seg_until_ns && done < accesses_max) {
     const page = pattern.next(rng, now - phase_start_ns)
-    const write = rng.nextU32() < write_threshold
+    // writes 0% or 100% decide without a draw (and leave the stream to the pattern)
+    const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.nextU32() < write_threshold
     const value = write ? v.next_value : 0
     code = mem.access(task, base_addr + page * page_bytes, write, value, true)
     if (code !== ACCESS_DONE) {

@@ -14,7 +14,7 @@ import {
   Vcpu
 } from "../src/index.ts"
 import { FakeMemory } from "./support/fake_memory.ts"
-import { TestRng } from "./support/rng.ts"
+import { CountingRng, TestRng } from "./support/rng.ts"
 
 const BASE = 0x7f0000000000
 const PAGE = 4096
@@ -240,5 +240,21 @@ describe("Vcpu.run_burst", () => {
     const r2 = vcpu.run_burst(mem, 1000, 2000, 1000)
     expect(r1).toBe(r2)
     expect(() => vcpu.run_burst(mem, 500, 3000, 1000)).toThrow(AssertionError)
+  })
+
+  it("writes 0% and 100% decide without a PRNG draw; other shares draw once per access", () => {
+    for (const [writes, draws] of [
+      [0, 0],
+      [1, 0],
+      [0.5, 10]
+    ] as const) {
+      const rng = new CountingRng(new TestRng(3))
+      const { mem, vcpu } = setup([{ pattern: "sequential", writes, access_ns: 1 }], { rng })
+      vcpu.run_burst(mem, 0, 10, 100)
+      expect(rng.draws).toBe(draws)
+      const written = mem.log.filter((e) => e.write).length
+      if (writes === 0) expect(written).toBe(0)
+      if (writes === 1) expect(written).toBe(10)
+    }
   })
 })
