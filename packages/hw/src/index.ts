@@ -1,2 +1,3 @@
 export * from "./cpufeature.ts"
 export * from "./tlb.ts"
+export * from "./arch/index.ts"
