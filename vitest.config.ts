@@ -1,15 +1,20 @@
 import { defineConfig } from "vitest/config"
 
 // Tests run against source through the "@rwpsim/source" export condition: no build needed.
+// Vite applies `resolve.conditions` to the client only; tests run in the SSR environment, which
+// takes its own (without it, workspace imports would silently resolve to a stale dist/).
 const resolve = { conditions: ["@rwpsim/source"] }
+const ssr = { resolve: { conditions: ["@rwpsim/source"], externalConditions: ["@rwpsim/source"] } }
 const sweep = process.env.RWPSIM_SWEEP === "1"
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "scripts/**/*.test.ts"],
@@ -19,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: "sweep",
           include: sweep ? ["packages/*/test/**/*.sweep.test.ts"] : [],

@@ -49,6 +49,8 @@ export interface CpuFeatures {
   pgtable_supports_uffd: boolean
   /** CONFIG_USERFAULTFD_RWP as built: 64BIT && ARCH_HAS_PTE_PROTNONE && HAVE_ARCH_USERFAULTFD_WP && on. */
   config_userfaultfd_rwp: boolean
+  /** The kernel version as major * 100 + minor (7.2 is 702): gates UAPI that appeared over time. */
+  kernel_version: number
   /** Kernel >= 7.2: UFFDIO_RWPROTECT, UFFDIO_SET_MODE, UFFD_FEATURE_RWP{,_ASYNC}, PAGE_IS_ACCESSED exist. */
   kernel_has_rwp: boolean
   /** Kernel >= 6.7: PAGEMAP_SCAN and UFFD_FEATURE_WP_ASYNC exist. */
@@ -300,6 +302,7 @@ export function detect_cpu_features(m: MachineSpec): CpuFeatures {
     pgtable_supports_uffd,
     config_userfaultfd_rwp:
       kernel_has_rwp && f.is_64bit && f.arch_has_pte_protnone && have_arch_userfaultfd_wp && c.USERFAULTFD_RWP,
+    kernel_version: version,
     kernel_has_rwp,
     kernel_has_pagemap_scan: version >= 607,
     has_svrsw60t59b,

@@ -1,0 +1,317 @@
+// fs/proc/task_mmu.c: /proc/pid/pagemap entries and the PAGEMAP_SCAN ioctl, with seed 004 applied:
+// PAGE_IS_ACCESSED only in VM_UFFD_RWP VMAs on entries without the uffd bit, PAGE_IS_WRITTEN only in
+// VM_UFFD_WP VMAs, and unpopulated pages never ACCESSED.
+import { err, highBits, type SysResult } from "../../errno.ts"
+import { TASK_SIZE } from "../../mm/mmap.ts"
+import type { Mm } from "../../mm/mm.ts"
+import {
+  F_ANON,
+  F_EXCLUSIVE,
+  F_HUGE,
+  F_MARKER,
+  F_PRESENT,
+  F_SOFT_DIRTY,
+  F_SWAP,
+  F_UFFD,
+  F_WRITE,
+  F_ZERO,
+  PTE_LEVEL,
+  Slot
+} from "../../mm/pgtable.ts"
+import { type Vma, VM_UFFD_RWP, VM_UFFD_WP } from "../../mm/vma.ts"
+import * as U from "../../uapi.ts"
+
+export interface PagemapEntry {
+  /** bit 63 */
+  readonly present: boolean
+  /** bit 62 */
+  readonly swapped: boolean
+  /** bit 61: file page or shared anonymous */
+  readonly file_or_shared: boolean
+  /** bit 57: the uffd bit (RWP-protected in an RWP VMA, write-protected in a WP VMA) */
+  readonly uffd: boolean
+  /** bit 56: page mapped exclusively */
+  readonly exclusive: boolean
+  /** bit 55 */
+  readonly soft_dirty: boolean
+  /** The 64-bit entry (PFN shown: the process has CAP_SYS_ADMIN). */
+  readonly raw: bigint
+}
+
+const PM_PRESENT = 1n << 63n
+const PM_SWAP = 1n << 62n
+const PM_FILE = 1n << 61n
+const PM_UFFD_WP = 1n << 57n
+const PM_MMAP_EXCLUSIVE = 1n << 56n
+const PM_SOFT_DIRTY = 1n << 55n
+
+/** Whether the arch has a soft-dirty bit (HAVE_ARCH_SOFT_DIRTY; riscv only with Svrsw60t59b). */
+function hasSoftDirty(mm: Mm): boolean {
+  const a = mm.features.arch
+  if (a === "riscv64") return mm.features.has_svrsw60t59b
+  return a === "x86_64" || a === "ppc64le" || a === "s390x" || a === "loongarch64"
+}
+
+export function pagemap_read(mm: Mm, addr: number): PagemapEntry {
+  const vma = mm.vmas.lookup(addr)
+  const s = new Slot()
+  let f = 0
+  let v = 0
+  if (vma !== null && mm.pt.lookup(addr, mm.level(vma), false, s)) {
+    f = s.t.flags[s.i]!
+    v = s.t.val[s.i]!
+  }
+  const sd = hasSoftDirty(mm) && (f & F_SOFT_DIRTY) !== 0
+  if (f & F_PRESENT) {
+    const sub = s.level === PTE_LEVEL ? 0 : Math.floor((addr - s.base) / mm.page_size)
+    const file = !(f & (F_ANON | F_ZERO))
+    const exclusive = !(f & F_ZERO) && mm.frames.refs[v] === (file ? 2 : 1)
+    let raw = PM_PRESENT | (BigInt(f & F_ZERO ? 0 : v + sub) & ((1n << 55n) - 1n))
+    if (file) raw |= PM_FILE
+    if (f & F_UFFD) raw |= PM_UFFD_WP
+    if (exclusive) raw |= PM_MMAP_EXCLUSIVE
+    if (sd) raw |= PM_SOFT_DIRTY
+    return {
+      present: true,
+      swapped: false,
+      file_or_shared: file,
+      uffd: (f & F_UFFD) !== 0,
+      exclusive,
+      soft_dirty: sd,
+      raw
+    }
+  }
+  if (f & F_SWAP || f & F_MARKER) {
+    const swapped = (f & F_SWAP) !== 0
+    let raw = swapped ? PM_SWAP | (BigInt(v) << 5n) : 0n
+    if (f & F_UFFD) raw |= PM_UFFD_WP
+    if (sd) raw |= PM_SOFT_DIRTY
+    return {
+      present: false,
+      swapped,
+      file_or_shared: false,
+      uffd: (f & F_UFFD) !== 0,
+      exclusive: false,
+      soft_dirty: sd,
+      raw
+    }
+  }
+  return {
+    present: false,
+    swapped: false,
+    file_or_shared: false,
+    uffd: false,
+    exclusive: false,
+    soft_dirty: false,
+    raw: 0n
+  }
+}
+
+export interface PmScanArg {
+  readonly size: number
+  readonly flags: number
+  readonly start: number
+  readonly end: number
+  /** Entries in the output vector; Infinity for no limit, 0 for no vector. */
+  readonly vec_len: number
+  readonly max_pages: number
+  readonly category_inverted: number
+  readonly category_mask: number
+  readonly category_anyof_mask: number
+  readonly return_mask: number
+}
+
+export interface PageRegion {
+  readonly start: number
+  readonly end: number
+  readonly categories: number
+}
+
+export type PmScanResult = SysResult<{ count: number; regions: PageRegion[]; walk_end: number }>
+
+/** PM_SCAN_CATEGORIES */
+function scanCategories(mm: Mm): number {
+  return mm.features.kernel_has_rwp ? 0x3ff : 0x1ff
+}
+
+class ScanState {
+  readonly regions: PageRegion[] = []
+  cur_start = -1
+  cur_end = -1
+  cur_cat = 0
+  found_pages = 0
+  walk_end = 0
+  stopped = false
+  constructor(
+    readonly arg: PmScanArg,
+    readonly end: number
+  ) {}
+
+  interesting(c: number): boolean {
+    const x = c ^ this.arg.category_inverted
+    const m = this.arg.category_mask
+    const any = this.arg.category_anyof_mask
+    return (x & m) === m && (any === 0 || (x & any) !== 0)
+  }
+
+  /** pagemap_scan_output(): adds [start, end) with categories c; false when the walk must stop. */
+  output(c: number, start: number, end: number, page_size: number): boolean {
+    if (!this.interesting(c)) return true
+    if (this.arg.vec_len === 0) return true
+    const cat = c & this.arg.return_mask
+    let n = (end - start) / page_size
+    const max = this.arg.max_pages
+    if (max > 0 && this.found_pages + n > max) n = max - this.found_pages
+    const merge = this.cur_start >= 0 && this.cur_end === start && this.cur_cat === cat
+    if (!merge && this.cur_start >= 0 && this.regions.length + 1 >= this.arg.vec_len) {
+      // the buffer is full: stop where this range starts
+      this.walk_end = start
+      this.stopped = true
+      return false
+    }
+    if (n <= 0) {
+      this.walk_end = start
+      this.stopped = true
+      return false
+    }
+    const stop = start + n * page_size
+    if (merge) this.cur_end = stop
+    else {
+      this.flush()
+      this.cur_start = start
+      this.cur_end = stop
+      this.cur_cat = cat
+    }
+    this.found_pages += n
+    if (stop < end || (max > 0 && this.found_pages >= max)) {
+      this.walk_end = stop
+      this.stopped = true
+      return false
+    }
+    return true
+  }
+
+  flush(): void {
+    if (this.cur_start >= 0) this.regions.push({ start: this.cur_start, end: this.cur_end, categories: this.cur_cat })
+    this.cur_start = -1
+  }
+}
+
+export function do_pagemap_scan(mm: Mm, arg: PmScanArg): PmScanResult {
+  const f = mm.features
+  if (!f.kernel_has_pagemap_scan) return err("ENOTTY")
+  if (arg.size !== U.PAGEMAP_SCAN_ARG_SIZE) return err("EINVAL")
+  if (highBits(arg.flags) || arg.flags & ~(U.PM_SCAN_WP_MATCHING | U.PM_SCAN_CHECK_WPASYNC)) return err("EINVAL")
+  const cats = scanCategories(mm)
+  for (const m of [arg.category_inverted, arg.category_mask, arg.category_anyof_mask, arg.return_mask]) {
+    if (highBits(m)) return err("EINVAL")
+  }
+  if ((arg.category_inverted | arg.category_mask | arg.category_anyof_mask | arg.return_mask) & ~cats)
+    return err("EINVAL")
+  if (arg.start % mm.page_size !== 0) return err("EINVAL")
+  if (arg.end < arg.start || arg.end > TASK_SIZE) return err("EFAULT")
+  const end = Math.ceil(arg.end / mm.page_size) * mm.page_size
+  const st = new ScanState(arg, end)
+  let errno: "EPERM" | null = null
+  for (const vma of mm.vmas.range(arg.start, end)) {
+    const wp_allowed =
+      (vma.vm_flags & VM_UFFD_WP) !== 0 && vma.uffd !== null && (vma.uffd.features & U.UFFD_FEATURE_WP_ASYNC) !== 0
+    if (arg.flags & U.PM_SCAN_CHECK_WPASYNC && !wp_allowed) {
+      errno = "EPERM"
+      st.walk_end = Math.max(arg.start, vma.start)
+      break
+    }
+    if (arg.flags & U.PM_SCAN_WP_MATCHING && !wp_allowed) continue
+    let vcat = wp_allowed ? U.PAGE_IS_WPALLOWED : 0
+    if (hasSoftDirty(mm)) vcat |= U.PAGE_IS_SOFT_DIRTY // a new VMA is always VM_SOFTDIRTY
+    // pagemap_scan_test_walk(): skip the VMA when its category cannot match the WPALLOWED bit asked for
+    const wpm = arg.category_mask & U.PAGE_IS_WPALLOWED
+    if (((vcat ^ arg.category_inverted) & wpm) !== wpm) continue
+    if (!scanVma(mm, st, vma, Math.max(arg.start, vma.start), Math.min(end, vma.end), vcat, wp_allowed)) break
+  }
+  st.flush()
+  if (errno !== null) return err(errno)
+  if (!st.stopped) st.walk_end = end
+  return { ok: true, count: st.regions.length, regions: st.regions, walk_end: st.walk_end }
+}
+
+/** Per-entry categories (pagemap_page_category / pagemap_thp_category / pagemap_hugetlb_category). */
+function entryCategory(mm: Mm, vma: Vma, f: number, huge: boolean): number {
+  let c = 0
+  const rwp = (vma.vm_flags & VM_UFFD_RWP) !== 0
+  const wpv = (vma.vm_flags & VM_UFFD_WP) !== 0
+  // before the series PAGE_IS_WRITTEN was reported outside WP VMAs too (RWPv10-11 narrowed it)
+  const written = mm.features.kernel_has_rwp ? wpv : true
+  if (f & F_PRESENT) {
+    c |= U.PAGE_IS_PRESENT
+    if (!(f & (F_ANON | F_ZERO))) c |= U.PAGE_IS_FILE
+    if (f & F_ZERO) c |= U.PAGE_IS_PFNZERO
+    if (f & F_SOFT_DIRTY && hasSoftDirty(mm)) c |= U.PAGE_IS_SOFT_DIRTY
+  } else if (f & (F_SWAP | F_MARKER)) {
+    c |= U.PAGE_IS_SWAPPED
+    if (f & F_SOFT_DIRTY && hasSoftDirty(mm)) c |= U.PAGE_IS_SOFT_DIRTY
+  } else {
+    // pte_none: WRITTEN only in WP VMAs (mm-new fix for unpopulated ptes), never ACCESSED
+    return (huge ? U.PAGE_IS_HUGE : 0) | (wpv ? U.PAGE_IS_WRITTEN : 0)
+  }
+  if (written && !(f & F_UFFD)) c |= U.PAGE_IS_WRITTEN
+  if (rwp && !(f & F_UFFD)) c |= U.PAGE_IS_ACCESSED
+  if (huge) c |= U.PAGE_IS_HUGE
+  return c
+}
+
+/** Walks one VMA over [lo, hi); false when the walk stopped. */
+function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: number, wp_allowed: boolean): boolean {
+  const ps = mm.page_size
+  const pt = mm.pt
+  const wpv = (vma.vm_flags & VM_UFFD_WP) !== 0
+  // a hole with no page table: the VMA's category (and WRITTEN in a non-hugetlb WP VMA)
+  const holeCat = vcat | (wpv && !vma.hugetlb ? U.PAGE_IS_WRITTEN : 0)
+  if (vma.hugetlb) {
+    const step = mm.entrySize(vma)
+    const level = mm.level(vma)
+    const s = new Slot()
+    for (let a = lo - (lo % step); a < hi; a += step) {
+      const from = Math.max(a, lo)
+      const to = Math.min(a + step, hi)
+      const c = pt.lookup(a, level, false, s) ? vcat | entryCategory(mm, vma, s.t.flags[s.i]!, true) : holeCat
+      if (!st.output(c, from, to, ps)) return false
+      if (wp_allowed && st.arg.flags & U.PM_SCAN_WP_MATCHING && pt.lookup(a, level, false, s)) wpMatch(s, st, c)
+    }
+    return true
+  }
+  const pmdSize = pt.pmd_size
+  for (let base = lo - (lo % pmdSize); base < hi; base += pmdSize) {
+    const from = Math.max(base, lo)
+    const to = Math.min(base + pmdSize, hi)
+    const pmd = pt.pmds.get(base / pmdSize)
+    if (pmd === undefined || (pmd.pte === null && pmd.leaf.flags[0] === 0)) {
+      if (!st.output(holeCat, from, to, ps)) return false
+      continue
+    }
+    const lf = pmd.leaf.flags[0]!
+    if (lf !== 0) {
+      const c = vcat | entryCategory(mm, vma, lf & ~F_HUGE, true)
+      if (!st.output(c, from, to, ps)) return false
+      continue
+    }
+    const tbl = pmd.pte!
+    for (let a = from; a < to; a += ps) {
+      const i = (a - base) / ps
+      const fl = tbl.flags[i]!
+      const c = vcat | entryCategory(mm, vma, fl, false)
+      if (!st.output(c, a, a + ps, ps)) return false
+      if (wp_allowed && st.arg.flags & U.PM_SCAN_WP_MATCHING && fl & F_PRESENT && st.interesting(c)) {
+        tbl.flags[i] = (fl | F_UFFD) & ~F_WRITE
+      }
+    }
+  }
+  return true
+}
+
+function wpMatch(s: Slot, st: ScanState, c: number): void {
+  const fl = s.t.flags[s.i]!
+  if (fl & F_PRESENT && st.interesting(c)) s.t.flags[s.i] = (fl | F_UFFD) & ~F_WRITE
+}
+
+export { F_EXCLUSIVE }

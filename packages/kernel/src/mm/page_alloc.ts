@@ -1,0 +1,72 @@
+// mm/page_alloc.c, reduced to what the model needs: frames with one 32-bit word of content each
+// (a huge folio is one frame: its word stands for the whole huge page) and a reference count.
+// Typed arrays that grow by doubling; freed frames are reused last-in first-out, so allocation
+// order, and with it every pfn, is a pure function of the run.
+
+/** The shared zero page (mm/memory.c: my_zero_pfn). Always reads 0, never freed. */
+export const ZERO_PFN = 0
+
+export class FrameTable {
+  word: Uint32Array
+  refs: Int32Array
+  private free_stack: Int32Array
+  private nfree = 0
+  private next = 1
+  /** Frames in use (not counting the zero page). */
+  used = 0
+
+  constructor(initial = 1024) {
+    this.word = new Uint32Array(initial)
+    this.refs = new Int32Array(initial)
+    this.free_stack = new Int32Array(64)
+    this.refs[ZERO_PFN] = 1
+  }
+
+  /** alloc_pages(): a frame holding `word`, with one reference. */
+  alloc(word: number): number {
+    let pfn: number
+    if (this.nfree > 0) pfn = this.free_stack[--this.nfree]!
+    else {
+      pfn = this.next++
+      if (pfn >= this.word.length) this.grow()
+    }
+    this.word[pfn] = word
+    this.refs[pfn] = 1
+    this.used++
+    return pfn
+  }
+
+  get(pfn: number): void {
+    if (pfn !== ZERO_PFN) this.refs[pfn]!++
+  }
+
+  /** put_page(): drops a reference; the frame is freed at zero. */
+  put(pfn: number): void {
+    if (pfn === ZERO_PFN) return
+    const r = --this.refs[pfn]!
+    if (r > 0) return
+    if (r < 0) throw new Error(`put_page: pfn ${pfn} has no reference`)
+    this.used--
+    if (this.nfree === this.free_stack.length) {
+      const s = new Int32Array(this.free_stack.length * 2)
+      s.set(this.free_stack)
+      this.free_stack = s
+    }
+    this.free_stack[this.nfree++] = pfn
+  }
+
+  /** Bytes of state held per frame slot. */
+  bytes(): number {
+    return this.word.byteLength + this.refs.byteLength + this.free_stack.byteLength
+  }
+
+  private grow(): void {
+    const n = this.word.length * 2
+    const w = new Uint32Array(n)
+    w.set(this.word)
+    this.word = w
+    const r = new Int32Array(n)
+    r.set(this.refs)
+    this.refs = r
+  }
+}

@@ -1,0 +1,151 @@
+// Page tables shaped like the kernel's: a PMD entry is either a huge leaf or points to a leaf
+// table of pmd_size/page_size entries (512 with 4 KiB pages); hugetlb 1 GiB pages are PUD leaves.
+// Entries are two typed arrays (flags, value) so a walk allocates nothing. The flag bits are the
+// arch-neutral meaning of an entry; @rwpsim/hw's PTE layouts turn them into each arch's raw bits.
+
+/** pte_present(): a mapped frame, including PAGE_NONE (protnone) entries. */
+export const F_PRESENT = 1 << 0
+/** PAGE_NONE protection: present for the kernel, inaccessible to the MMU (RWP, NUMA hint, PROT_NONE). */
+export const F_PROTNONE = 1 << 1
+/** pte_write() */
+export const F_WRITE = 1 << 2
+/** pte_uffd() / pte_swp_uffd(): RWP-protected in a VM_UFFD_RWP VMA, write-protected in a VM_UFFD_WP one. */
+export const F_UFFD = 1 << 3
+/** pte_young() */
+export const F_YOUNG = 1 << 4
+/** pte_dirty() */
+export const F_DIRTY = 1 << 5
+/** pte_soft_dirty() */
+export const F_SOFT_DIRTY = 1 << 6
+/** A swap entry: the value is the swap slot. */
+export const F_SWAP = 1 << 7
+/** Maps the shared zero page. */
+export const F_ZERO = 1 << 8
+/** PageAnonExclusive / pte_swp_exclusive() */
+export const F_EXCLUSIVE = 1 << 9
+/** A PTE marker (PTE_MARKER_UFFD_WP with F_UFFD): not present, no frame. */
+export const F_MARKER = 1 << 10
+/** Maps an anonymous page (else a page-cache page or the zero page). */
+export const F_ANON = 1 << 11
+/** A PMD or PUD leaf. */
+export const F_HUGE = 1 << 12
+
+/** Entry levels. */
+export const PTE_LEVEL = 0
+export const PMD_LEVEL = 1
+export const PUD_LEVEL = 2
+
+/** One leaf table, or one huge entry (length 1). */
+export interface EntryTable {
+  readonly flags: Uint16Array
+  readonly val: Int32Array
+}
+
+function table(n: number): EntryTable {
+  return { flags: new Uint16Array(n), val: new Int32Array(n) }
+}
+
+/** A PMD slot: a huge leaf (leaf.flags[0] != 0) or a pointer to a PTE table. */
+export interface Pmd {
+  readonly leaf: EntryTable
+  pte: EntryTable | null
+  /** Populated PTEs in `pte`, so empty tables can be freed (free_pte_range). */
+  used: number
+}
+
+/** A reusable cursor on one entry: which table, which index, which level. */
+export class Slot {
+  t: EntryTable = table(1)
+  i = 0
+  level = PTE_LEVEL
+  /** Address of the first byte the entry maps. */
+  base = 0
+  /** Bytes the entry maps. */
+  size = 0
+  pmd: Pmd | null = null
+}
+
+export class PageTables {
+  readonly page_size: number
+  readonly pmd_size: number
+  readonly pud_size: number
+  /** PTEs per leaf table (PTRS_PER_PTE). */
+  readonly ptrs_per_pte: number
+  readonly pmds = new Map<number, Pmd>()
+  readonly puds = new Map<number, EntryTable>()
+
+  constructor(page_size: number, pmd_size: number) {
+    this.page_size = page_size
+    this.pmd_size = pmd_size
+    this.ptrs_per_pte = pmd_size / page_size
+    this.pud_size = pmd_size * this.ptrs_per_pte
+  }
+
+  /**
+   * The slot of `addr` at `level`; with `alloc`, missing tables are allocated (pte_alloc).
+   * For PTE_LEVEL, a huge PMD leaf is returned instead of a PTE when one maps `addr`.
+   * Returns false when nothing is there and `alloc` is false.
+   */
+  lookup(addr: number, level: number, alloc: boolean, s: Slot): boolean {
+    if (level === PUD_LEVEL) {
+      const idx = Math.floor(addr / this.pud_size)
+      let e = this.puds.get(idx)
+      if (e === undefined) {
+        if (!alloc) return false
+        e = table(1)
+        this.puds.set(idx, e)
+      }
+      s.t = e
+      s.i = 0
+      s.level = PUD_LEVEL
+      s.base = idx * this.pud_size
+      s.size = this.pud_size
+      s.pmd = null
+      return true
+    }
+    const idx = Math.floor(addr / this.pmd_size)
+    let pmd = this.pmds.get(idx)
+    if (pmd === undefined) {
+      if (!alloc) return false
+      pmd = { leaf: table(1), pte: null, used: 0 }
+      this.pmds.set(idx, pmd)
+    }
+    s.pmd = pmd
+    if (level === PMD_LEVEL || pmd.leaf.flags[0] !== 0) {
+      s.t = pmd.leaf
+      s.i = 0
+      s.level = PMD_LEVEL
+      s.base = idx * this.pmd_size
+      s.size = this.pmd_size
+      return true
+    }
+    if (pmd.pte === null) {
+      if (!alloc) return false
+      pmd.pte = table(this.ptrs_per_pte)
+    }
+    s.t = pmd.pte
+    s.i = Math.floor((addr - idx * this.pmd_size) / this.page_size)
+    s.level = PTE_LEVEL
+    s.base = idx * this.pmd_size + s.i * this.page_size
+    s.size = this.page_size
+    return true
+  }
+
+  /** Writes an entry through a slot, keeping the PTE table's population count. */
+  set(s: Slot, flags: number, val: number): void {
+    const was = s.t.flags[s.i]!
+    s.t.flags[s.i] = flags
+    s.t.val[s.i] = val
+    if (s.level === PTE_LEVEL && s.pmd !== null) {
+      if (was === 0 && flags !== 0) s.pmd.used++
+      else if (was !== 0 && flags === 0) s.pmd.used--
+    }
+  }
+
+  /** Bytes of page-table state. */
+  bytes(): number {
+    let n = 0
+    for (const pmd of this.pmds.values()) n += 16 + (pmd.pte === null ? 0 : this.ptrs_per_pte * 6)
+    return n + this.puds.size * 6
+  }
+}
