@@ -1,7 +1,8 @@
 // Runs one scenario: the steps (a script), the workload, or both; collects failures and metrics.
 import { Engine, Trace, type TraceSink } from "@rwpsim/sched"
 import type { Scenario } from "@rwpsim/scenario"
-import { type RunFailure, type RunResult } from "./result.ts"
+import { machineProblem } from "./machine.ts"
+import type { RunFailure, RunResult } from "./result.ts"
 import type { ScriptEvent } from "./script/context.ts"
 import { DEFAULT_SCRIPT_STORAGE, hungVcpus, newScriptContext, runSteps } from "./script/runner.ts"
 
@@ -16,6 +17,12 @@ export interface RunOptions {
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
   const seed = options.seed ?? scenario.seed
+  // the CLI refuses such a scenario before running it (exit 2); through the API it cannot pass either
+  const problem = machineProblem(scenario.machine)
+  if (problem !== null) {
+    const failure = { step: null, op: null, invariant: null, message: `invalid machine: ${problem}` }
+    return { ok: false, failures: [failure], metrics: { simulated_ns: 0, hung_vcpus: 0 }, schedule: [] }
+  }
   const trace = options.sink === undefined ? undefined : new Trace(options.sink, { scenario: scenario.name, seed })
   const engine = new Engine<ScriptEvent>({
     seed,

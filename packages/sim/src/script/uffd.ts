@@ -2,7 +2,7 @@
 import * as K from "@rwpsim/kernel"
 import type { OpName, StepOf } from "@rwpsim/scenario"
 import { checkEqual, checkErrno, checkIoctls, checkMask } from "./check.ts"
-import { bits, names } from "./constants.ts"
+import { bits, group, names } from "./constants.ts"
 import { fdOf, hex, resolveAddress, type ScriptContext, showAddress, StepFailed } from "./context.ts"
 import { describeWait } from "./vcpus.ts"
 
@@ -138,8 +138,10 @@ const read_msg: H<"read_msg"> = (ctx, s) => {
   }
 }
 
+/** Events are values, not bits: the name whose value is exactly `ev`. */
 function eventName(ev: number): string {
-  return names(ev, "UFFD_EVENT_")[0] ?? hex(ev)
+  for (const [n, v] of group("UFFD_EVENT_")) if (v === ev) return n
+  return hex(ev)
 }
 
 const PAGEMAP_SCAN: H<"PAGEMAP_SCAN"> = (ctx, s) => {
@@ -252,8 +254,11 @@ const pwrite: H<"pwrite"> = (ctx, s) => {
   if (r === "abandoned") return
   if (!checkErrno(r === "EFAULT" ? { ok: false, errno: "EFAULT" } : { ok: true }, s.expect, "pwrite")) return
   let obj = ctx.storage.get(a.storage)
-  if (obj === undefined) ctx.storage.set(a.storage, (obj = new Map()))
-  words.forEach((w, i) => obj.set(a.offset + i * ctx.page_size, w))
+  if (obj === undefined) {
+    obj = new Map()
+    ctx.storage.set(a.storage, obj)
+  }
+  for (let i = 0; i < words.length; i++) obj.set(a.offset + i * ctx.page_size, words[i]!)
   ctx.engine.emit("pwrite", { storage: a.storage, offset: a.offset, from, len: a.len })
   ioTime(ctx, a.len)
 }
