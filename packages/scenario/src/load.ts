@@ -138,7 +138,7 @@ function throughUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
 }
 
 function issuesToErrors(issues: readonly z.core.$ZodIssue[], read: Read, file: string): ScenarioError[] {
-  const errors: { offset: number; error: ScenarioError }[] = []
+  const errors: { offset: number; error: ScenarioError; missing: string | null; unknownIn: string | null }[] = []
   const seen = new Set<string>()
   for (const issue of issues.flatMap(throughUnion)) {
     const unknownKey = issue.code === "unrecognized_keys"
@@ -151,7 +151,21 @@ function issuesToErrors(issues: readonly z.core.$ZodIssue[], read: Read, file: s
     const key = `${path.join("\u0000")}\u0001${message}`
     if (seen.has(key)) continue
     seen.add(key)
-    errors.push({ offset, error: errorAt(file, read, offset, path, message) })
+    const parent = path.slice(0, -1).join("\u0000")
+    const missing = issue.input === undefined && !unknownKey ? parent : null
+    errors.push({
+      offset,
+      error: errorAt(file, read, offset, path, message),
+      missing,
+      unknownIn: unknownKey ? parent : null
+    })
+  }
+  // A key reported missing next to an unknown key is most likely that key misspelt: the unknown key
+  // explains it, so it comes first.
+  for (const e of errors) {
+    if (e.missing === null) continue
+    const typo = errors.find((u) => u.unknownIn === e.missing)
+    if (typo !== undefined) e.offset = typo.offset + 0.5
   }
   errors.sort((a, b) => a.offset - b.offset)
   return errors.map((e) => e.error)
