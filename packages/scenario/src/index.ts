@@ -38,11 +38,13 @@ export {
   PATTERNS,
   STRATEGIES,
   TRACKERS,
+  VMM_BUGS,
   type Backing,
   type Pattern,
   type Phase,
   type Strategy,
   type Tracker,
+  type VmmBug,
   type Workload
 } from "./workload.ts"
 export { INVARIANTS, METRICS, type InvariantName, type MetricBound, type MetricName } from "./expect.ts"

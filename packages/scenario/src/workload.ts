@@ -12,10 +12,22 @@ export const BACKINGS = ["anon", "shmem", "hugetlb"] as const
 export const PATTERNS = ["sequential", "uniform", "zipf", "hot_cold"] as const
 export const TRACKERS = ["rwp", "uffd-wp", "idle-page", "none"] as const
 export const STRATEGIES = ["hot-scan", "cold-scan"] as const
+/**
+ * Deliberate VMM bugs (`workload.vmm.bug`, an rwpsim extension): each breaks one thing a correct
+ * VMM does, so that a scenario can show the invariant that catches it (scenarios/mutants/).
+ */
+export const VMM_BUGS = [
+  "handler-ignores-missing",
+  "handler-resolves-evicting",
+  "tracker-forgets-wake",
+  "tracker-skips-punch",
+  "tracker-stale-scan"
+] as const
 export type Backing = (typeof BACKINGS)[number]
 export type Pattern = (typeof PATTERNS)[number]
 export type Tracker = (typeof TRACKERS)[number]
 export type Strategy = (typeof STRATEGIES)[number]
+export type VmmBug = (typeof VMM_BUGS)[number]
 
 /** The spec's defaults for everything in `workload` but `duration` and `memory.size` (canonical units). */
 export const DEFAULT_WORKLOAD = {
@@ -38,7 +50,9 @@ export const DEFAULT_WORKLOAD = {
     interval: 1_000_000_000,
     cold_age: 1
   },
-  storage: { latency: 50_000, bandwidth: 2 * (1 << 30), queue_depth: 16 }
+  storage: { latency: 50_000, bandwidth: 2 * (1 << 30), queue_depth: 16 },
+  /** rwpsim extension: the longest a vCPU runs ahead of the others between two VMM events (ns) */
+  quantum: 1_000_000
 } as const
 
 const enumOf = <const T extends readonly [string, ...string[]]>(values: T, what: string) =>
@@ -210,7 +224,12 @@ const vmm = strict(
     }),
     cold_age: positive("a number of cycles (at least 1)").default(DEFAULT_WORKLOAD.vmm.cold_age).meta({
       description: "Cycles a page must go untouched before it is evicted. Default: 1."
-    })
+    }),
+    bug: enumOf(VMM_BUGS, "a deliberate VMM bug")
+      .optional()
+      .meta({
+        description: `rwpsim extension, for testing the invariants: run the VMM with one deliberate bug (${VMM_BUGS.join(", ")}). Optional (a correct VMM).`
+      })
   },
   "a vmm mapping like { tracker: rwp, interval: 1s }"
 )
@@ -235,7 +254,11 @@ export const workload = strict(
     vmm: vmm.prefault({}).meta({ description: "The VMM's tracker. Default: rwp, hot-scan, every 1s." }),
     storage: storage
       .prefault({})
-      .meta({ description: "Storage (or swap) device. Default: 50us, 2GiB/s, queue depth 16." })
+      .meta({ description: "Storage (or swap) device. Default: 50us, 2GiB/s, queue depth 16." }),
+    quantum: positiveDuration("a quantum").prefault("1ms").meta({
+      description:
+        "rwpsim extension: the longest a vCPU runs ahead of the other vCPUs (they interleave in rounds of this length; every VMM event still cuts a round). Default: 1ms."
+    })
   },
   "a workload mapping like { duration: 60s, memory: { size: 1GiB } }"
 )
