@@ -12,8 +12,20 @@ export type StrategyKind = "hot-scan" | "cold-scan"
 /** Guest memory backings. */
 export type BackingKind = "anon" | "shmem" | "hugetlb"
 
-/** Deliberate VMM bugs, for tests of the invariants (never in a bundled scenario). */
-export type VmmBug = "handler-ignores-missing" | "tracker-forgets-wake" | "handler-resolves-evicting"
+/**
+ * Deliberate VMM bugs, for tests of the invariants (bundled only under scenarios/mutants/):
+ * - handler-ignores-missing: a MISSING fault is read and never answered (hangs a vCPU);
+ * - handler-resolves-evicting: a sync RWP fault on a page under eviction is resolved (loses writes);
+ * - tracker-forgets-wake: no UFFDIO_WAKE after the punch (healed by the next SET_MODE(async));
+ * - tracker-skips-punch: pwrite, then no hole punch, yet the page is counted as in storage;
+ * - tracker-stale-scan: the tracker judges a cycle by the previous cycle's scan.
+ */
+export type VmmBug =
+  | "handler-ignores-missing"
+  | "tracker-forgets-wake"
+  | "handler-resolves-evicting"
+  | "tracker-skips-punch"
+  | "tracker-stale-scan"
 
 /** The virtual-time costs the VMM's threads pay (machine.costs, ns). */
 export interface VmmCosts {

@@ -35,6 +35,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   const pb = layout.page_bytes
   const all: ByteRange = { start: layout.guest_mem, len: layout.size }
   const hot = new Uint8Array(layout.pages)
+  /** The previous cycle's judgement (only for the deliberate bug tracker-stale-scan). */
+  const previous = new Uint8Array(config.bug === "tracker-stale-scan" ? layout.pages : 0)
   const present = new Uint8Array(layout.pages)
   const words = new Uint32Array(layout.pages)
   const byteRange = (r: PageRange): ByteRange => ({ start: layout.guest_mem + r.first * pb, len: r.count * pb })
@@ -106,7 +108,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       yield* sys.emit("vmm.pwrite", { first: r.first, pages: r.count, done })
       yield* sys.sleep(done - t0)
       // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
-      check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(off, len))
+      if (config.bug !== "tracker-skips-punch") check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(off, len))
       for (let i = 0; i < r.count; i++) {
         const p = r.first + i
         const resident = pages.populated[p] === 1
@@ -180,7 +182,15 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       observer.modeSet(false)
       t_sync.t = yield* sys.now
       state.doing = "scanning for the hot set (sync mode)"
-      const n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
+      let n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
+      if (config.bug === "tracker-stale-scan") {
+        // the deliberate bug: judge this cycle by the previous cycle's scan
+        const fresh = hot.slice()
+        hot.set(previous)
+        previous.set(fresh)
+        n = 0
+        for (let p = 0; p < hot.length; p++) n += hot[p]
+      }
       observer.scanned(hot, n, "hot")
       state.estimated_sum += n
       const victims = victimsOf(yield* populatedSet)
