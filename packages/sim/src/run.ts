@@ -5,6 +5,8 @@ import { machineProblem } from "./machine.ts"
 import type { RunFailure, RunResult } from "./result.ts"
 import type { ScriptEvent } from "./script/context.ts"
 import { DEFAULT_SCRIPT_STORAGE, hungVcpus, newScriptContext, runSteps } from "./script/runner.ts"
+import { type KernelFactory, runWorkload } from "./workload/run.ts"
+import { DeferringTrace } from "./workload/trace.ts"
 
 export interface RunOptions {
   /** Overrides the scenario's seed (`--seed N`). */
@@ -13,6 +15,8 @@ export interface RunOptions {
   readonly sink?: TraceSink
   /** The scenario's path, for messages. */
   readonly file?: string
+  /** Workload runs: builds the kernel (tests pass a faulty one to show an invariant catches it). */
+  readonly makeKernel?: KernelFactory
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
@@ -23,6 +27,16 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const failure = { step: null, op: null, invariant: null, message: `invalid machine: ${problem}` }
     return { ok: false, failures: [failure], metrics: { simulated_ns: 0, hung_vcpus: 0 }, schedule: [] }
   }
+  if (scenario.workload !== undefined) {
+    // a workload's memory and userfaultfd come first, then its steps, then the run itself
+    const trace =
+      options.sink === undefined ? undefined : new DeferringTrace(options.sink, { scenario: scenario.name, seed })
+    try {
+      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel: options.makeKernel })
+    } finally {
+      trace?.close()
+    }
+  }
   const trace = options.sink === undefined ? undefined : new Trace(options.sink, { scenario: scenario.name, seed })
   const engine = new Engine<ScriptEvent>({
     seed,
@@ -31,12 +45,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     ...(trace === undefined ? {} : { trace })
   })
   const failures: RunFailure[] = []
-  const storage = scenario.workload?.storage
-  const ctx = newScriptContext(
-    scenario,
-    engine,
-    storage === undefined ? DEFAULT_SCRIPT_STORAGE : { latency_ns: storage.latency, bandwidth: storage.bandwidth }
-  )
+  const ctx = newScriptContext(scenario, engine, DEFAULT_SCRIPT_STORAGE)
   try {
     failures.push(...runSteps(ctx, scenario.steps))
     const hung = hungVcpus(ctx)

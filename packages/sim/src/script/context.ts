@@ -42,9 +42,12 @@ export interface StorageParams {
   readonly bandwidth: number
 }
 
+/** What a script uses of the engine (so a workload's engine, with its own events, can run steps too). */
+export type ScriptEngine = Pick<Engine<never>, "emit" | "run_until" | "tape" | "now_ns">
+
 export interface ScriptContext {
   readonly kernel: Kernel
-  readonly engine: Engine<ScriptEvent>
+  readonly engine: ScriptEngine
   readonly names: Map<string, Named>
   /** storage object → byte offset (page aligned) → word */
   readonly storage: Map<string, Map<number, number>>

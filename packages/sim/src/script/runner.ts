@@ -1,13 +1,12 @@
 // Runs a step script: steps one after another, every woken vCPU retried before the next step, the
 // first failed expectation stops the script. The script plays the VMM's single thread.
 import { Kernel } from "@rwpsim/kernel"
-import type { Engine } from "@rwpsim/sched"
 import type { Scenario, Step } from "@rwpsim/scenario"
 import { machineFeatures } from "../machine.ts"
 import { type RunFailure, stepFailure } from "../result.ts"
 import {
   type ScriptContext,
-  type ScriptEvent,
+  type ScriptEngine,
   showAddress,
   StepFailed,
   type StorageParams,
@@ -30,15 +29,19 @@ export interface ScriptOutcome {
 
 export function newScriptContext(
   scenario: Scenario,
-  engine: Engine<ScriptEvent>,
-  storageParams: StorageParams
+  engine: ScriptEngine,
+  storageParams: StorageParams,
+  /** The kernel to run against (a workload's, already set up); a new one by default. */
+  existing?: Kernel
 ): ScriptContext {
   const m = scenario.machine
-  const kernel = new Kernel(machineFeatures(m), {
-    vcpus: m.vcpus,
-    tlb: m.tlb,
-    trace: (ev, fields) => engine.emit(ev, fields)
-  })
+  const kernel =
+    existing ??
+    new Kernel(machineFeatures(m), {
+      vcpus: m.vcpus,
+      tlb: m.tlb,
+      trace: (ev, fields) => engine.emit(ev, fields)
+    })
   const vcpus: VcpuSlot[] = []
   for (let i = 0; i < m.vcpus; i++) {
     vcpus.push({ state: "idle", access: null, blockedAddr: 0, blockedOn: "", lastValue: null, lastStep: -1 })

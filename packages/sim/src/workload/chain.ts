@@ -1,0 +1,68 @@
+// The wait-for chain of a blocked vCPU: what it waits on, what the page is, where its userfaultfd
+// message went, and what each VMM thread is doing, so a hang reads as a chain of who waits for whom.
+import type { Kernel } from "@rwpsim/kernel"
+import type { SimEngine } from "@rwpsim/sched"
+import type { GuestLayout, HandlerState, TrackerState, VmmPages } from "@rwpsim/vmm"
+import type { BlockedAccess } from "./driver.ts"
+import { showDuration, showPage, showTime } from "./format.ts"
+
+export interface ChainContext {
+  readonly engine: SimEngine<unknown>
+  readonly kernel: Kernel
+  readonly layout: GuestLayout
+  readonly pages: VmmPages
+  readonly handler: HandlerState
+  readonly tracker: TrackerState
+}
+
+/** The chain of vCPU `vcpu` blocked in `b`, one link per line. */
+export function waitForChain(c: ChainContext, vcpu: number, b: BlockedAccess): string[] {
+  const now = c.engine.now_ns
+  const { layout, pages, kernel } = c
+  const p = b.page
+  const again = b.retries > 0 ? `; woken ${b.retries} time(s) and blocked again` : ""
+  const links = [
+    `vCPU ${vcpu}: its ${b.write ? "write" : "read"} of ${showPage(p, layout.page_bytes)} has waited since ${showTime(b.since_ns)} (${showDuration(now - b.since_ns)}${again})`,
+    `waits on ${b.on}`
+  ]
+  const e = kernel.pagemap_read(layout.guest_mem + p * layout.page_bytes)
+  const vmm =
+    pages.evicted[p] === 1
+      ? "evicted to storage"
+      : pages.populated[p] === 1
+        ? "populated (UFFDIO_COPY)"
+        : "never populated by the VMM"
+  links.push(
+    `page ${p}: ${e.present ? "present" : "not present"}${e.uffd ? ", RWP-protected (pagemap bit 57)" : ""}${e.swapped ? ", in swap" : ""}; ` +
+      `the VMM has it ${vmm}${pages.evicting[p] === 1 ? ", under eviction" : ""}`
+  )
+  if (layout.uffd >= 0) {
+    const h = c.handler.last.get(p)
+    const queued = kernel.uffd_has_messages(layout.uffd)
+    links.push(
+      h !== undefined && h.t_ns >= b.since_ns
+        ? `its userfaultfd message (${h.kind}) was read by the fault handler at ${showTime(h.t_ns)}, which ${h.action}`
+        : queued
+          ? "its userfaultfd message is still queued: the fault handler has not read it"
+          : "no userfaultfd message for it was read by the fault handler, and none is queued"
+    )
+  }
+  for (const t of c.engine.threads()) {
+    const doing = t.name === "handler" ? c.handler.doing : t.name === "tracker" ? c.tracker.doing : ""
+    const state =
+      t.state === "parked"
+        ? `parked on ${t.on}`
+        : t.state === "sleeping"
+          ? "sleeping"
+          : t.state === "done"
+            ? "exited"
+            : t.state
+    links.push(`${t.name === "handler" ? "fault handler" : t.name} thread: ${state}${doing === "" ? "" : `: ${doing}`}`)
+  }
+  return links
+}
+
+/** The chain as one message: the links joined by arrows. */
+export function showChain(links: readonly string[]): string {
+  return links.join(" -> ")
+}

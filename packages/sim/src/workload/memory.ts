@@ -1,0 +1,130 @@
+// The guest's memory as the vCPUs see it: every access goes to the kernel, and this thin layer adds
+// the two things the run needs per access, without allocating and without Effect:
+// - the access's cost in virtual time, from the kernel's access_flags (a TLB miss, a fault, a
+//   swap-in through the storage device), handed to the burst loop as its AccessCharge;
+// - one byte of checker state per guest page (PF_*): a page armed by UFFDIO_RWPROTECT(RWP) must
+//   fault on its next access (`protection`), and a write to a page between its pwrite and its
+//   punch is a write the storage copy does not have (the cold-scan race). Only a page with a flag
+//   set costs more than one byte load.
+import * as K from "@rwpsim/kernel"
+import type { AccessCharge, GuestMemory } from "@rwpsim/guest"
+
+/** Protected by the last UFFDIO_RWPROTECT(RWP) and not accessed since: its next access must fault. */
+export const PF_ARMED = 1
+/** Read by the eviction's pwrite and not yet punched: a write now is missing from storage. */
+export const PF_WATCHED = 2
+
+/** The access costs of machine.costs that the guest pays (ns). */
+export interface AccessCosts {
+  readonly tlb_miss: number
+  readonly page_fault: number
+}
+
+/** What the checker hears from the per-access path (cold path only: a flagged page). */
+export interface FlaggedAccessListener {
+  /** The first access to an armed page since its protection; `faulted` as the kernel reported it. */
+  armedAccess(task: number, page: number, faulted: boolean): void
+  /** A write that completed on a watched page. */
+  watchedWrite(task: number, page: number, value: number): void
+}
+
+/** GuestMemory over the kernel, with the costs and the per-page checker flags. */
+export class CheckedMemory implements GuestMemory, AccessCharge {
+  /** PF_* per guest page (tracking page: the huge page for hugetlb). */
+  readonly flags: Uint8Array
+  /** Pages with PF_ARMED set (kept so that arming and disarming stay cheap to reason about). */
+  armed = 0
+  #extra = 0
+  readonly #kernel: K.Kernel
+  readonly #base: number
+  readonly #inv_page_bytes: number
+  readonly #pages: number
+  readonly #tlb_miss: number
+  readonly #page_fault: number
+  readonly #swapin_ns: () => number
+  readonly #listener: FlaggedAccessListener
+
+  constructor(
+    kernel: K.Kernel,
+    base: number,
+    page_bytes: number,
+    pages: number,
+    costs: AccessCosts,
+    /** Virtual time of one swap-in of a page (the storage device's read), charged to the access. */
+    swapin_ns: () => number,
+    listener: FlaggedAccessListener
+  ) {
+    this.#kernel = kernel
+    this.#base = base
+    // page_bytes is a power of two, so its inverse is exact and a multiply replaces a divide
+    this.#inv_page_bytes = 1 / page_bytes
+    this.#pages = pages
+    this.flags = new Uint8Array(pages)
+    this.#tlb_miss = costs.tlb_miss
+    this.#page_fault = costs.page_fault
+    this.#swapin_ns = swapin_ns
+    this.#listener = listener
+  }
+
+  access(task: number, addr: number, write: boolean, value: number, user: boolean): number {
+    const k = this.#kernel
+    const code = k.access(task, addr, write, value, user)
+    const f = k.access_flags
+    let extra = 0
+    if (f !== 0) {
+      if ((f & K.ACCESS_F_TLB_MISS) !== 0) extra += this.#tlb_miss
+      if ((f & (K.ACCESS_F_FAULT | K.ACCESS_F_RWP_ASYNC)) !== 0) extra += this.#page_fault
+      if ((f & K.ACCESS_F_SWAPIN) !== 0) extra += this.#swapin_ns()
+    }
+    this.#extra = extra
+    const page = ((addr - this.#base) * this.#inv_page_bytes) | 0
+    if (page >= 0 && page < this.#pages && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
+    return code
+  }
+
+  get access_value(): number {
+    return this.#kernel.access_value
+  }
+
+  /** The cost of the access that just completed, on top of access_ns (the burst loop adds it). */
+  extra_ns(_task: number): number {
+    return this.#extra
+  }
+
+  /** Sets PF_ARMED on page p. */
+  arm(p: number): void {
+    if ((this.flags[p] & PF_ARMED) === 0) {
+      this.flags[p] |= PF_ARMED
+      this.armed++
+    }
+  }
+
+  /** Clears PF_ARMED on pages [first, first + count). */
+  disarm(first: number, count: number): void {
+    if (this.armed === 0) return
+    const end = Math.min(this.#pages, first + count)
+    for (let p = Math.max(0, first); p < end; p++) {
+      if ((this.flags[p] & PF_ARMED) !== 0) {
+        this.flags[p] &= ~PF_ARMED
+        this.armed--
+      }
+    }
+  }
+
+  watch(p: number, on: boolean): void {
+    if (on) this.flags[p] |= PF_WATCHED
+    else this.flags[p] &= ~PF_WATCHED
+  }
+
+  #flagged(task: number, page: number, write: boolean, value: number, code: number, f: number): void {
+    const flags = this.flags[page]
+    if ((flags & PF_ARMED) !== 0) {
+      this.flags[page] = flags & ~PF_ARMED
+      this.armed--
+      // a sync fault blocks; an async one is resolved by the kernel and says so in access_flags
+      const faulted = code !== K.ACCESS_DONE || (f & K.ACCESS_F_RWP_ASYNC) !== 0
+      this.#listener.armedAccess(task, page, faulted)
+    }
+    if ((flags & PF_WATCHED) !== 0 && write && code === K.ACCESS_DONE) this.#listener.watchedWrite(task, page, value)
+  }
+}
