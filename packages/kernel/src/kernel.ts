@@ -32,6 +32,7 @@ import { migrate_range } from "./mm/migrate.ts"
 import { Mm, type KernelStats, type TraceFn } from "./mm/mm.ts"
 import { do_mmap, do_munmap } from "./mm/mmap.ts"
 import { change_protection, MM_CP_PROT } from "./mm/mprotect.ts"
+import { pte_raw } from "./mm/pte_raw.ts"
 import { File } from "./mm/shmem.ts"
 import { punch_hole, truncate_setsize } from "./mm/truncate.ts"
 import { VM_EXEC, VM_MAYWRITE, VM_READ, VM_WRITE } from "./mm/vma.ts"
@@ -186,6 +187,11 @@ export class Kernel implements AccessState {
 
   pagemap_read(addr: number): PagemapEntry {
     return pagemap_read(this.mm, addr)
+  }
+
+  /** The raw PTE mapping addr in this arch's bit layout (null: no layout for the arch, or unmapped). */
+  pte_raw(addr: number): bigint | null {
+    return pte_raw(this.mm, addr)
   }
 
   pagemap_scan(arg: PmScanArg): PmScanResult {
