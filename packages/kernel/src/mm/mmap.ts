@@ -111,7 +111,7 @@ export function zapRange(mm: Mm, vma: Vma, start: number, end: number): void {
 function freePgtables(mm: Mm, start: number, end: number): void {
   const pt = mm.pt
   for (let base = start - (start % pt.pmd_size); base < end; base += pt.pmd_size) {
-    if (mm.vmas.range(base, base + pt.pmd_size).length === 0) pt.pmds.delete(base / pt.pmd_size)
+    if (mm.vmas.range(base, base + pt.pmd_size).length === 0) pt.freePmd(base / pt.pmd_size)
   }
   for (let base = start - (start % pt.pud_size); base < end; base += pt.pud_size) {
     const e = pt.puds.get(base / pt.pud_size)

@@ -72,6 +72,9 @@ export class PageTables {
   /** PTEs per leaf table (PTRS_PER_PTE). */
   readonly ptrs_per_pte: number
   readonly pmds = new Map<number, Pmd>()
+  /** The PMD slot the last lookup used: consecutive walks mostly stay inside one 2 MiB region. */
+  private last_idx = -1
+  private last_pmd: Pmd | null = null
   readonly puds = new Map<number, EntryTable>()
 
   constructor(page_size: number, pmd_size: number) {
@@ -104,12 +107,14 @@ export class PageTables {
       return true
     }
     const idx = Math.floor(addr / this.pmd_size)
-    let pmd = this.pmds.get(idx)
+    let pmd = idx === this.last_idx ? this.last_pmd! : this.pmds.get(idx)
     if (pmd === undefined) {
       if (!alloc) return false
       pmd = { leaf: table(1), pte: null, used: 0 }
       this.pmds.set(idx, pmd)
     }
+    this.last_idx = idx
+    this.last_pmd = pmd
     s.pmd = pmd
     if (level === PMD_LEVEL || pmd.leaf.flags[0] !== 0) {
       s.t = pmd.leaf
@@ -129,6 +134,15 @@ export class PageTables {
     s.base = idx * this.pmd_size + s.i * this.page_size
     s.size = this.page_size
     return true
+  }
+
+  /** free_pgtables(): drops the PMD slot at index idx. */
+  freePmd(idx: number): void {
+    this.pmds.delete(idx)
+    if (idx === this.last_idx) {
+      this.last_idx = -1
+      this.last_pmd = null
+    }
   }
 
   /** Writes an entry through a slot, keeping the PTE table's population count. */

@@ -73,10 +73,19 @@ export class VmaList {
     return lo < l.length ? l[lo]! : null
   }
 
+  /** The VMA the last lookup found (the per-task vmacache of old kernels): hits skip the search. */
+  private last: Vma | null = null
+
   /** vma_lookup(): the VMA containing addr, or null. */
   lookup(addr: number): Vma | null {
+    const c = this.last
+    if (c !== null && c.start <= addr && addr < c.end) return c
     const v = this.find(addr)
-    return v !== null && v.start <= addr ? v : null
+    if (v !== null && v.start <= addr) {
+      this.last = v
+      return v
+    }
+    return null
   }
 
   /** The VMAs intersecting [start, end), in address order. */
@@ -97,6 +106,7 @@ export class VmaList {
   }
 
   remove(v: Vma): void {
+    if (this.last === v) this.last = null
     const i = this.list.indexOf(v)
     if (i >= 0) this.list.splice(i, 1)
   }
