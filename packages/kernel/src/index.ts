@@ -7,6 +7,7 @@
 export * from "./uapi.ts"
 export type { Errno, SysError, SysResult } from "./errno.ts"
 export { Kernel, type KernelOptions } from "./kernel.ts"
+export { isKernelMutant, KERNEL_MUTANTS, type KernelMutant } from "./mutants.ts"
 export type { KernelStats, TraceFn } from "./mm/mm.ts"
 export type { PagemapEntry, PageRegion, PmScanArg, PmScanResult } from "./fs/proc/task_mmu.ts"
 export type { ReadMsgResult } from "./fs/userfaultfd.ts"

@@ -36,12 +36,15 @@ import { pte_raw } from "./mm/pte_raw.ts"
 import { File } from "./mm/shmem.ts"
 import { punch_hole, truncate_setsize } from "./mm/truncate.ts"
 import { VM_EXEC, VM_MAYWRITE, VM_READ, VM_WRITE } from "./mm/vma.ts"
+import { type KernelMutant, Mutants } from "./mutants.ts"
 import * as U from "./uapi.ts"
 
 export interface KernelOptions {
   readonly vcpus: number
   readonly tlb: { readonly entries: number; readonly ways: number }
   readonly trace?: TraceFn
+  /** Deliberate bugs to switch on (tests of the tests). */
+  readonly mutants?: readonly KernelMutant[]
 }
 
 export class Kernel implements AccessState {
@@ -54,7 +57,7 @@ export class Kernel implements AccessState {
 
   constructor(features: CpuFeatures, opts: KernelOptions) {
     this.features = features
-    this.mm = new Mm(features, opts.vcpus, opts.tlb, opts.trace)
+    this.mm = new Mm(features, opts.vcpus, opts.tlb, opts.trace, new Mutants(opts.mutants))
   }
 
   get stats(): Readonly<KernelStats> {

@@ -206,8 +206,9 @@ export function uffdio_rwprotect(mm: Mm, ctx: UffdCtx, start: number, len: numbe
   }
   for (const v of vmas) change_protection(mm, v, start, end, protect ? MM_CP_UFFD_RWP : MM_CP_UFFD_RWP_RESOLVE)
   // one mmu_gather: the flush is done before the ioctl returns
-  mm.flush_tlb_range(start, end)
-  if (!protect && !dontwake) wake_userfault(mm, ctx, start, len)
+  if (!(protect && mm.mutants.rwprotect_no_tlb_flush)) mm.flush_tlb_range(start, end)
+  const wake = !protect && (!dontwake || mm.mutants.dontwake_ignored) && !mm.mutants.unprotect_no_wake
+  if (wake) wake_userfault(mm, ctx, start, len)
   mm.emit("k.rwprotect", { fd: ctx.fd, start, len, mode })
   return { ok: true }
 }
@@ -258,7 +259,7 @@ export function uffdio_set_mode(mm: Mm, ctx: UffdCtx, enable: number, disable: n
   if (enable & U.UFFD_FEATURE_RWP_ASYNC && !(ctx.features & U.UFFD_FEATURE_RWP)) return err("EINVAL")
   // mmap_write_lock + vma_start_write(): no fault in flight sees the old mode after this returns
   ctx.features = ((ctx.features | enable) & ~disable) >>> 0
-  if (enable & U.UFFD_FEATURE_RWP_ASYNC) wake_userfault(mm, ctx, 0, 0)
+  if (enable & U.UFFD_FEATURE_RWP_ASYNC && !mm.mutants.set_mode_no_wake) wake_userfault(mm, ctx, 0, 0)
   mm.emit("k.set_mode", { fd: ctx.fd, enable, disable })
   return { ok: true }
 }

@@ -19,7 +19,9 @@ import { zapRange } from "./mmap.ts"
 import type { Mm } from "./mm.ts"
 import { punch_hole } from "./truncate.ts"
 import { pageout_range } from "./vmscan.ts"
-import { type Vma, VM_HUGEPAGE, VM_NOHUGEPAGE } from "./vma.ts"
+import { F_UFFD } from "./pgtable.ts"
+import { type Vma, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_UFFD_RWP } from "./vma.ts"
+import { walkEntries, zapEntry } from "./walk.ts"
 
 const KNOWN = new Set([
   MADV_NORMAL,
@@ -65,7 +67,8 @@ function advise(mm: Mm, v: Vma, start: number, end: number, advice: number): Sys
       if (v.uffd !== null && v.uffd.features & UFFD_FEATURE_EVENT_REMOVE) {
         uffd_event(mm, v.uffd, UFFD_EVENT_REMOVE, start, end)
       }
-      zapRange(mm, v, start, end)
+      if (mm.mutants.dontneed_keeps_protection && v.vm_flags & VM_UFFD_RWP) zapUnprotected(mm, v, start, end)
+      else zapRange(mm, v, start, end)
       mm.flush_tlb_range(start, end)
       return { ok: true }
     }
@@ -94,4 +97,11 @@ function advise(mm: Mm, v: Vma, start: number, end: number, advice: number): Sys
     default:
       return { ok: true }
   }
+}
+
+/** Mutant dontneed-keeps-protection: protected entries survive the zap. */
+function zapUnprotected(mm: Mm, v: Vma, start: number, end: number): void {
+  walkEntries(mm, v, start, end, true, (s) => {
+    if (!(s.t.flags[s.i]! & F_UFFD)) zapEntry(mm, s)
+  })
 }

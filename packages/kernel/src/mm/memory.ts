@@ -164,11 +164,17 @@ function do_uffd_rwp(
     mm.pt.set(s, (f & ~(F_PROTNONE | F_UFFD | F_WRITE)) | F_YOUNG | upgrade, s.t.val[s.i]!)
     mm.stats.rwp_faults_async++
     st.access_flags |= ACCESS_F_RWP_ASYNC
+    if (mm.mutants.async_queues_message) queueStrayMessage(mm, task, vma, addr, write)
     mm.emit("k.rwp_async", { task, addr: addr - (addr % mm.page_size), write })
     return FAULT_RETRY
   }
   mm.stats.rwp_faults_sync++
   return handle_userfault(mm, task, vma, addr, VM_UFFD_RWP, write, user)
+}
+
+/** Mutant async-queues-message: a message nobody waits for (the task does not sleep). */
+function queueStrayMessage(mm: Mm, task: number, vma: Vma, addr: number, write: boolean): void {
+  if (handle_userfault(mm, task, vma, addr, VM_UFFD_RWP, write, true) === ACCESS_BLOCKED) mm.blocked.delete(task)
 }
 
 /** do_wp_page(): a write to a present entry that is not writable. */

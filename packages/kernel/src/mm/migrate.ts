@@ -2,7 +2,7 @@
 // would. The entry keeps every bit but the frame (a migration entry carries the uffd bit and
 // remove_migration_pte() re-applies PAGE_NONE, RWPv10-07); the old translation is shot down.
 import type { Mm } from "./mm.ts"
-import { F_ANON, F_PRESENT, F_ZERO } from "./pgtable.ts"
+import { F_ANON, F_PRESENT, F_PROTNONE, F_UFFD, F_ZERO } from "./pgtable.ts"
 import { cacheHasPage, cachePfn, pageEntry } from "./shmem.ts"
 import { walkEntries } from "./walk.ts"
 import type { Vma } from "./vma.ts"
@@ -17,6 +17,7 @@ export function migrate_range(mm: Mm, vma: Vma, start: number, end: number): voi
       const nf = mm.frames.alloc(mm.frames.word[old]!)
       mm.frames.put(old)
       s.t.val[s.i] = nf
+      if (mm.mutants.migration_drops_uffd && f & F_UFFD) s.t.flags[s.i] = f & ~(F_UFFD | F_PROTNONE)
       mm.stats.migrations++
       return
     }

@@ -3,6 +3,7 @@
 // module works on this state.
 import { type CpuFeatures, Tlb } from "@rwpsim/hw"
 import type { UffdCtx, WaitObject } from "../fs/userfaultfd_ctx.ts"
+import { Mutants } from "../mutants.ts"
 import { FrameTable } from "./page_alloc.ts"
 import { PageTables, PMD_LEVEL, PTE_LEVEL, PUD_LEVEL, Slot } from "./pgtable.ts"
 import type { File } from "./shmem.ts"
@@ -74,7 +75,8 @@ export class Mm {
     readonly features: CpuFeatures,
     vcpus: number,
     tlb: { entries: number; ways: number },
-    readonly trace: TraceFn | undefined
+    readonly trace: TraceFn | undefined,
+    readonly mutants: Mutants = new Mutants()
   ) {
     this.page_size = features.page_size
     this.page_shift = features.page_shift

@@ -23,7 +23,8 @@ export function pageout_range(mm: Mm, vma: Vma, start: number, end: number): voi
       if (mm.frames.refs[pfn] !== 1) return // mapped elsewhere too: not ours to reclaim alone
       const slot = mm.swap.store(mm.frames.word[pfn]!)
       mm.frames.put(pfn)
-      mm.pt.set(s, F_SWAP | (f & (F_UFFD | F_EXCLUSIVE | F_SOFT_DIRTY)), slot)
+      const keep = mm.mutants.swapout_drops_uffd ? F_EXCLUSIVE | F_SOFT_DIRTY : F_UFFD | F_EXCLUSIVE | F_SOFT_DIRTY
+      mm.pt.set(s, F_SWAP | (f & keep), slot)
       mm.stats.swapouts++
     })
     mm.flush_tlb_range(Math.max(start, vma.start), Math.min(end, vma.end))

@@ -252,7 +252,8 @@ function entryCategory(mm: Mm, vma: Vma, f: number, huge: boolean): number {
     if (f & F_SOFT_DIRTY && hasSoftDirty(mm)) c |= U.PAGE_IS_SOFT_DIRTY
   } else {
     // pte_none: WRITTEN only in WP VMAs (mm-new fix for unpopulated ptes), never ACCESSED
-    return (huge ? U.PAGE_IS_HUGE : 0) | (wpv ? U.PAGE_IS_WRITTEN : 0)
+    const bug = rwp && mm.mutants.scan_holes_accessed ? U.PAGE_IS_ACCESSED : 0
+    return (huge ? U.PAGE_IS_HUGE : 0) | (wpv ? U.PAGE_IS_WRITTEN : 0) | bug
   }
   if (written && !(f & F_UFFD)) c |= U.PAGE_IS_WRITTEN
   if (rwp && !(f & F_UFFD)) c |= U.PAGE_IS_ACCESSED
@@ -266,7 +267,8 @@ function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: 
   const pt = mm.pt
   const wpv = (vma.vm_flags & VM_UFFD_WP) !== 0
   // a hole with no page table: the VMA's category (and WRITTEN in a non-hugetlb WP VMA)
-  const holeCat = vcat | (wpv && !vma.hugetlb ? U.PAGE_IS_WRITTEN : 0)
+  const holeBug = vma.vm_flags & VM_UFFD_RWP && mm.mutants.scan_holes_accessed ? U.PAGE_IS_ACCESSED : 0
+  const holeCat = vcat | (wpv && !vma.hugetlb ? U.PAGE_IS_WRITTEN : 0) | holeBug
   if (vma.hugetlb) {
     const step = mm.entrySize(vma)
     const level = mm.level(vma)
