@@ -1,4 +1,5 @@
 // Runs one scenario: the steps (a script), the workload, or both; collects failures and metrics.
+import { Kernel, type KernelMutant } from "@rwpsim/kernel"
 import { Engine, Trace, type TraceSink } from "@rwpsim/sched"
 import type { Scenario } from "@rwpsim/scenario"
 import { machineProblem } from "./machine.ts"
@@ -17,6 +18,8 @@ export interface RunOptions {
   readonly file?: string
   /** Workload runs: builds the kernel (tests pass a faulty one to show an invariant catches it). */
   readonly makeKernel?: KernelFactory
+  /** Deliberate kernel bugs to switch on (`rwpsim run --mutant NAME`). */
+  readonly mutants?: readonly KernelMutant[]
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
@@ -32,7 +35,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const trace =
       options.sink === undefined ? undefined : new DeferringTrace(options.sink, { scenario: scenario.name, seed })
     try {
-      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel: options.makeKernel })
+      const mutants = options.mutants ?? []
+      const base = options.makeKernel ?? ((f, o) => new Kernel(f, o))
+      const makeKernel: KernelFactory = mutants.length === 0 ? base : (f, o) => base(f, { ...o, mutants })
+      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel })
     } finally {
       trace?.close()
     }
@@ -45,7 +51,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     ...(trace === undefined ? {} : { trace })
   })
   const failures: RunFailure[] = []
-  const ctx = newScriptContext(scenario, engine, DEFAULT_SCRIPT_STORAGE)
+  const ctx = newScriptContext(scenario, engine, DEFAULT_SCRIPT_STORAGE, undefined, options.mutants)
   try {
     failures.push(...runSteps(ctx, scenario.steps))
     const hung = hungVcpus(ctx)

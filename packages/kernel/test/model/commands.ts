@@ -116,12 +116,31 @@ const range = fc
   .tuple(fc.integer({ min: 0, max: PAGES - 1 }), fc.integer({ min: 1, max: PAGES }))
   .map(([a, n]) => [a, Math.min(n, PAGES - a)] as const)
 
+/** A step of a scenario file (`{ OP: ARGS }`), for counterexamples written as files. */
+export type Step = Record<string, Record<string, unknown>>
+
+const at = (page: number) => (page === 0 ? "m" : `m+0x${(page * PS).toString(16)}`)
+const rng = (first: number, n: number) => ({ start: at(first), len: n * PS })
+
 abstract class Base implements Cmd {
   abstract check(m: Readonly<World>): boolean
-  abstract apply(w: World): void
+  /** The syscall on the kernel. */
+  abstract kernel(w: World): void
+  /** The rule on the model. */
+  abstract model(m: Model): void
+  /** The step a scenario file writes for it (expectations from the model, which `model` has not changed yet). */
+  abstract step(m: Model): Step
   abstract toString(): string
+  /** The pages the command names (the final checks look at these). */
+  pages(): number[] {
+    const r = this as unknown as { first?: number; n?: number; page?: number }
+    if (r.page !== undefined) return [r.page]
+    if (r.first !== undefined && r.n !== undefined) return Array.from({ length: r.n }, (_, i) => r.first! + i)
+    return []
+  }
   run(_m: World, w: World): void {
-    this.apply(w)
+    this.kernel(w)
+    this.model(w.model)
     settle(w.model, w.real, w.waiting)
     agree(w.model, w.real)
   }
@@ -132,25 +151,37 @@ class Register extends Base {
     super()
   }
   check = (w: Readonly<World>) => !w.model.registered
-  apply({ model, real }: World) {
-    const mode = K.UFFDIO_REGISTER_MODE_RWP | (this.missing ? K.UFFDIO_REGISTER_MODE_MISSING : 0)
-    sys(real.k.uffdio_register(real.fd, real.base, PAGES * PS, mode), "UFFDIO_REGISTER")
-    model.registered = true
-    model.missing = this.missing
+  private mode = () => K.UFFDIO_REGISTER_MODE_RWP | (this.missing ? K.UFFDIO_REGISTER_MODE_MISSING : 0)
+  kernel({ real }: World) {
+    sys(real.k.uffdio_register(real.fd, real.base, PAGES * PS, this.mode()), "UFFDIO_REGISTER")
   }
+  model(m: Model) {
+    m.registered = true
+    m.missing = this.missing
+  }
+  step = (): Step => ({
+    UFFDIO_REGISTER: {
+      fd: "u",
+      range: rng(0, PAGES),
+      mode: ["UFFDIO_REGISTER_MODE_RWP", ...(this.missing ? ["UFFDIO_REGISTER_MODE_MISSING"] : [])]
+    }
+  })
   toString = () => `register(${this.missing ? "RWP|MISSING" : "RWP"})`
 }
 
 class Unregister extends Base {
   check = (w: Readonly<World>) => w.model.registered
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     sys(real.k.uffdio_unregister(real.fd, real.base, PAGES * PS), "UFFDIO_UNREGISTER")
-    for (const p of model.pages) p.prot = false
-    const missing = model.missing
-    model.registered = false
-    model.missing = false
-    if (missing) model.wake(0, 0)
   }
+  model(m: Model) {
+    for (const p of m.pages) p.prot = false
+    const missing = m.missing
+    m.registered = false
+    m.missing = false
+    if (missing) m.wake(0, 0)
+  }
+  step = (): Step => ({ UFFDIO_UNREGISTER: { fd: "u", range: rng(0, PAGES) } })
   toString = () => "unregister"
 }
 
@@ -162,13 +193,16 @@ class Protect extends Base {
     super()
   }
   check = (w: Readonly<World>) => w.model.registered
-  apply({ model, real }: World) {
-    sys(
-      real.k.uffdio_rwprotect(real.fd, real.base + this.first * PS, this.n * PS, K.UFFDIO_RWPROTECT_MODE_RWP),
-      "protect"
-    )
-    model.protect(this.first, this.n)
+  kernel({ real }: World) {
+    const r = real.k.uffdio_rwprotect(real.fd, real.base + this.first * PS, this.n * PS, K.UFFDIO_RWPROTECT_MODE_RWP)
+    sys(r, "protect")
   }
+  model(m: Model) {
+    m.protect(this.first, this.n)
+  }
+  step = (): Step => ({
+    UFFDIO_RWPROTECT: { fd: "u", range: rng(this.first, this.n), mode: ["UFFDIO_RWPROTECT_MODE_RWP"] }
+  })
   toString = () => `protect(${this.first}, ${this.n})`
 }
 
@@ -181,11 +215,20 @@ class Resolve extends Base {
     super()
   }
   check = (w: Readonly<World>) => w.model.registered
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     const mode = this.dontwake ? K.UFFDIO_RWPROTECT_MODE_DONTWAKE : 0
     sys(real.k.uffdio_rwprotect(real.fd, real.base + this.first * PS, this.n * PS, mode), "resolve")
-    model.resolve(this.first, this.n, this.dontwake)
   }
+  model(m: Model) {
+    m.resolve(this.first, this.n, this.dontwake)
+  }
+  step = (): Step => ({
+    UFFDIO_RWPROTECT: {
+      fd: "u",
+      range: rng(this.first, this.n),
+      mode: this.dontwake ? ["UFFDIO_RWPROTECT_MODE_DONTWAKE"] : []
+    }
+  })
   toString = () => `resolve(${this.first}, ${this.n}${this.dontwake ? ", DONTWAKE" : ""})`
 }
 
@@ -199,15 +242,24 @@ class Access extends Base {
     super()
   }
   check = (w: Readonly<World>) => !w.model.blocked(this.task)
-  apply({ model, real, waiting }: World) {
+  private outcome: "done" | "blocked" = "done"
+  kernel({ model, real, waiting }: World) {
     const code = real.k.access(this.task, real.base + this.page * PS, this.write, this.value, true)
-    const want = model.access(this.task, this.page, this.write, this.value)
-    expect(
-      code === K.ACCESS_BLOCKED ? "blocked" : code === K.ACCESS_DONE ? "done" : `signal ${code}`,
-      String(this)
-    ).toBe(want)
+    // the model's verdict, on a copy-free dry run: apply it here and skip it in model()
+    this.outcome = model.access(this.task, this.page, this.write, this.value)
+    const got = code === K.ACCESS_BLOCKED ? "blocked" : code === K.ACCESS_DONE ? "done" : `signal ${code}`
+    expect(got, String(this)).toBe(this.outcome)
     if (code === K.ACCESS_BLOCKED) waiting.set(this.task, { page: this.page, write: this.write, value: this.value })
     else if (!this.write) expect(real.k.access_value >>> 0, `${this} value`).toBe(model.lastRead.get(this.task))
+  }
+  model(_m: Model) {}
+  step(m: Model): Step {
+    const r = m.access(this.task, this.page, this.write, this.value)
+    const expectAcc: Record<string, unknown> = { blocked: r === "blocked" }
+    if (r === "done" && !this.write) expectAcc.value = m.lastRead.get(this.task)
+    return this.write
+      ? { write: { vcpu: this.task, addr: at(this.page), value: this.value, expect: expectAcc } }
+      : { read: { vcpu: this.task, addr: at(this.page), expect: expectAcc } }
   }
   toString = () => `vcpu${this.task}.${this.write ? `write(${this.page}, ${this.value})` : `read(${this.page})`}`
 }
@@ -217,12 +269,19 @@ class SetMode extends Base {
     super()
   }
   check = () => true
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     const A = K.UFFD_FEATURE_RWP_ASYNC
     sys(real.k.uffdio_set_mode(real.fd, this.async ? A : 0, this.async ? 0 : A), "SET_MODE")
-    model.async = this.async
-    if (this.async) model.wake(0, 0)
   }
+  model(m: Model) {
+    m.async = this.async
+    if (this.async) m.wake(0, 0)
+  }
+  step = (): Step => ({
+    UFFDIO_SET_MODE: this.async
+      ? { fd: "u", enable: ["UFFD_FEATURE_RWP_ASYNC"] }
+      : { fd: "u", disable: ["UFFD_FEATURE_RWP_ASYNC"] }
+  })
   toString = () => `set_mode(${this.async ? "async" : "sync"})`
 }
 
@@ -234,16 +293,19 @@ class Wake extends Base {
     super()
   }
   check = () => true
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     sys(real.k.uffdio_wake(real.fd, real.base + this.first * PS, this.n * PS), "UFFDIO_WAKE")
-    model.wake(this.first, this.n)
   }
+  model(m: Model) {
+    m.wake(this.first, this.n)
+  }
+  step = (): Step => ({ UFFDIO_WAKE: { fd: "u", range: rng(this.first, this.n) } })
   toString = () => `wake(${this.first}, ${this.n})`
 }
 
 class ReadMsg extends Base {
   check = () => true
-  apply({ model, real }: World) {
+  kernel({ model, real }: World) {
     const r = real.k.read_msg(real.fd)
     const m = model.readMsg()
     if (m === null) {
@@ -257,6 +319,25 @@ class ReadMsg extends Base {
       flags: m.flags
     })
   }
+  model(_m: Model) {}
+  step(m: Model): Step {
+    const msg = m.readMsg()
+    if (msg === null) return { read_msg: { fd: "u", expect: { errno: "EAGAIN" } } }
+    const inc = [
+      ...(msg.flags & FLAG_RWP ? ["UFFD_PAGEFAULT_FLAG_RWP"] : []),
+      ...(msg.flags & FLAG_WRITE ? ["UFFD_PAGEFAULT_FLAG_WRITE"] : [])
+    ]
+    const exc = [
+      ...(msg.flags & FLAG_RWP ? [] : ["UFFD_PAGEFAULT_FLAG_RWP"]),
+      ...(msg.flags & FLAG_WRITE ? [] : ["UFFD_PAGEFAULT_FLAG_WRITE"])
+    ]
+    return {
+      read_msg: {
+        fd: "u",
+        expect: { event: "UFFD_EVENT_PAGEFAULT", address: at(msg.page), flags_include: inc, flags_exclude: exc }
+      }
+    }
+  }
   toString = () => "read_msg"
 }
 
@@ -269,12 +350,15 @@ class Madvise extends Base {
     super()
   }
   check = () => true
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     const a = this.advice === "PAGEOUT" ? K.MADV_PAGEOUT : K.MADV_DONTNEED
     sys(real.k.madvise(real.base + this.first * PS, this.n * PS, a), `MADV_${this.advice}`)
-    if (this.advice === "PAGEOUT") model.pageout(this.first, this.n)
-    else model.dontneed(this.first, this.n)
   }
+  model(m: Model) {
+    if (this.advice === "PAGEOUT") m.pageout(this.first, this.n)
+    else m.dontneed(this.first, this.n)
+  }
+  step = (): Step => ({ madvise: { addr: at(this.first), length: this.n * PS, advice: `MADV_${this.advice}` } })
   toString = () => `madvise(${this.first}, ${this.n}, MADV_${this.advice})`
 }
 
@@ -286,9 +370,11 @@ class Migrate extends Base {
     super()
   }
   check = () => true
-  apply({ real }: World) {
+  kernel({ real }: World) {
     sys(real.k.migrate(real.base + this.first * PS, this.n * PS), "migrate")
   }
+  model(_m: Model) {}
+  step = (): Step => ({ migrate: { addr: at(this.first), length: this.n * PS } })
   toString = () => `migrate(${this.first}, ${this.n})`
 }
 
@@ -300,11 +386,21 @@ class Punch extends Base {
     super()
   }
   check = (w: Readonly<World>) => w.model.backing === "shmem"
-  apply({ model, real }: World) {
+  kernel({ real }: World) {
     const mode = K.FALLOC_FL_PUNCH_HOLE | K.FALLOC_FL_KEEP_SIZE
     sys(real.k.fallocate(real.memfd, mode, this.first * PS, this.n * PS), "fallocate(PUNCH_HOLE)")
-    model.punch(this.first, this.n)
   }
+  model(m: Model) {
+    m.punch(this.first, this.n)
+  }
+  step = (): Step => ({
+    fallocate: {
+      fd: "f",
+      mode: ["FALLOC_FL_PUNCH_HOLE", "FALLOC_FL_KEEP_SIZE"],
+      offset: this.first * PS,
+      len: this.n * PS
+    }
+  })
   toString = () => `punch(${this.first}, ${this.n})`
 }
 
@@ -345,4 +441,80 @@ export function modelProperty(backing: Backing, mutants: readonly K.KernelMutant
     const w: World = { model, real, waiting: new Map() }
     fc.modelRun(() => ({ model: w, real: w }), cmds)
   })
+}
+
+/**
+ * The scenario file of a command sequence: the same setup and commands as steps, each access with
+ * the model's verdict, each completion of a woken access checked with `wait`, and after the last
+ * command every check `agree` makes (pagemap bits, vCPU states, the PAGE_IS_ACCESSED scan).
+ */
+export function toScenario(
+  name: string,
+  description: string,
+  backing: Backing,
+  async: boolean,
+  cmds: Iterable<Cmd>
+): Record<string, unknown> {
+  const m = new Model(backing, PAGES, async)
+  const w = { model: m } as unknown as World
+  const steps: Step[] =
+    backing === "anon"
+      ? [{ mmap: { as: "m", length: PAGES * PS } }]
+      : [{ memfd_create: { as: "f", size: PAGES * PS } }, { mmap: { as: "m", length: PAGES * PS, fd: "f" } }]
+  steps.push(
+    { userfaultfd: { as: "u", flags: ["O_CLOEXEC", "O_NONBLOCK"] } },
+    { UFFDIO_API: { fd: "u", features: ["UFFD_FEATURE_RWP", "UFFD_FEATURE_RWP_ASYNC"] } }
+  )
+  if (!async) steps.push({ UFFDIO_SET_MODE: { fd: "u", disable: ["UFFD_FEATURE_RWP_ASYNC"] } })
+  const touched = new Set<number>()
+  for (const wrapped of cmds) {
+    // fast-check hands back its CommandWrapper around each command
+    const c = (wrapped as { cmd?: unknown }).cmd ?? wrapped
+    if (!(c instanceof Base) || !c.check(w)) continue
+    const before = [0, 1].map((t) => m.blocked(t))
+    for (const page of c.pages()) touched.add(page)
+    steps.push(c.step(m))
+    c.model(m)
+    for (let t = 0; t < VCPUS; t++) {
+      if (before[t] && !m.blocked(t)) steps.push({ wait: { vcpu: t, expect: { value: m.lastValue.get(t) } } })
+    }
+  }
+  for (let i = 0; i < PAGES; i++) {
+    const p = m.pages[i]!
+    if (!touched.has(i)) continue
+    steps.push({
+      pagemap: { addr: at(i), expect: { uffd: p.prot, present: p.pte === "present", swapped: p.pte === "swap" } }
+    })
+  }
+  for (let t = 0; t < VCPUS; t++)
+    steps.push({ vcpu: { vcpu: t, expect: { state: m.blocked(t) ? "blocked" : "idle" } } })
+  const regions: { start: string; end: string; categories: string[] }[] = []
+  let runStart = -1
+  const acc = new Set(m.accessed())
+  for (let i = 0; i <= PAGES; i++) {
+    if (acc.has(i) && runStart < 0) runStart = i
+    if (!acc.has(i) && runStart >= 0) {
+      regions.push({ start: at(runStart), end: at(i), categories: ["PAGE_IS_ACCESSED"] })
+      runStart = -1
+    }
+  }
+  steps.push({
+    PAGEMAP_SCAN: {
+      start: "m",
+      end: at(PAGES),
+      category_mask: ["PAGE_IS_ACCESSED"],
+      return_mask: ["PAGE_IS_ACCESSED"],
+      expect: { regions }
+    }
+  })
+  const hung = [0, 1].filter((t) => m.blocked(t)).length
+  return {
+    name,
+    description,
+    machine: { vcpus: VCPUS, tlb: { entries: 16, ways: 4 } },
+    // identity order whenever one step wakes several vCPUs, as the model retries them
+    schedule: Array.from({ length: 16 }, () => 0),
+    steps,
+    expect: { hung_vcpus: hung }
+  }
 }

@@ -44,6 +44,8 @@ export class Model {
   readonly reading: Waiter[] = []
   /** The value each task's last completed read returned (checked against the kernel). */
   readonly lastRead = new Map<number, number>()
+  /** The value of each task's last completed access (what a script's `wait` checks). */
+  readonly lastValue = new Map<number, number>()
 
   constructor(
     readonly backing: Backing,
@@ -84,6 +86,7 @@ export class Model {
       p.value = value >>> 0
       p.zero = false
     } else this.lastRead.set(task, p.value)
+    this.lastValue.set(task, p.value)
     return "done"
   }
 

@@ -1,6 +1,6 @@
 // Runs a step script: steps one after another, every woken vCPU retried before the next step, the
 // first failed expectation stops the script. The script plays the VMM's single thread.
-import { Kernel } from "@rwpsim/kernel"
+import { Kernel, type KernelMutant } from "@rwpsim/kernel"
 import type { Scenario, Step } from "@rwpsim/scenario"
 import { machineFeatures } from "../machine.ts"
 import { type RunFailure, stepFailure } from "../result.ts"
@@ -32,7 +32,9 @@ export function newScriptContext(
   engine: ScriptEngine,
   storageParams: StorageParams,
   /** The kernel to run against (a workload's, already set up); a new one by default. */
-  existing?: Kernel
+  existing?: Kernel,
+  /** Deliberate kernel bugs for a new kernel. */
+  mutants: readonly KernelMutant[] = []
 ): ScriptContext {
   const m = scenario.machine
   const kernel =
@@ -40,7 +42,8 @@ export function newScriptContext(
     new Kernel(machineFeatures(m), {
       vcpus: m.vcpus,
       tlb: m.tlb,
-      trace: (ev, fields) => engine.emit(ev, fields)
+      trace: (ev, fields) => engine.emit(ev, fields),
+      mutants
     })
   const vcpus: VcpuSlot[] = []
   for (let i = 0; i < m.vcpus; i++) {
