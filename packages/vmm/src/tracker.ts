@@ -107,6 +107,9 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       for (let i = 0; i < r.count; i++) store.write(r.first + i, words[i])
       yield* sys.emit("vmm.pwrite", { first: r.first, pages: r.count, done })
       yield* sys.sleep(done - t0)
+      // the copy is in storage before the punch: a MISSING fault from the punch on must find it there
+      // (marking after the punch lets a fault in between be answered with a zero page)
+      for (let i = 0; i < r.count; i++) if (pages.populated[r.first + i] === 1) pages.evicted[r.first + i] = 1
       // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
       if (config.bug !== "tracker-skips-punch") check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(off, len))
       for (let i = 0; i < r.count; i++) {
@@ -171,6 +174,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       observer.scanned(hot, layout.pages - cold, "cold")
       state.estimated_sum += layout.pages - cold
       const victims = victimsOf(null)
+      // the cold pages are under eviction from here: a sync fault on one is left to the wake
+      for (const r of victims) pages.setRange(pages.evicting, r, 1)
       state.doing = "switching to sync mode"
       check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
       observer.modeSet(false)
@@ -182,6 +187,13 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       observer.modeSet(false)
       t_sync.t = yield* sys.now
       state.doing = "scanning for the hot set (sync mode)"
+      // From the scan on, every page it does not find accessed is under eviction: a fault that
+      // arrives while the walk is in progress must be left to the wake, not resolved (resolving it
+      // would unprotect a page the scan has already called cold, and a write to it between the
+      // pwrite and the punch would be lost, the cold-scan race again). Pages the scan finds hot
+      // cannot fault (they are unprotected); a fault left on a page that is then kept (younger than
+      // cold_age) is released by the SET_MODE(async) below, which wakes every waiter.
+      pages.evicting.fill(1)
       let n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
       if (config.bug === "tracker-stale-scan") {
         // the deliberate bug: judge this cycle by the previous cycle's scan
@@ -194,6 +206,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       observer.scanned(hot, n, "hot")
       state.estimated_sum += n
       const victims = victimsOf(yield* populatedSet)
+      pages.evicting.fill(0)
       yield* evictAll(victims, true)
     }
     state.doing = "switching back to async mode"
