@@ -3,7 +3,7 @@
 import type { Kernel } from "@rwpsim/kernel"
 import type { SimEngine } from "@rwpsim/sched"
 import type { GuestLayout, HandlerState, TrackerState, VmmPages } from "@rwpsim/vmm"
-import type { BlockedAccess } from "./driver.ts"
+import { type BlockedAccess, waitsOn } from "./driver.ts"
 import { showDuration, showPage, showTime } from "./format.ts"
 
 export interface ChainContext {
@@ -22,19 +22,19 @@ export function waitForChain(c: ChainContext, vcpu: number, b: BlockedAccess): s
   const p = b.page
   const again = b.retries > 0 ? `; woken ${b.retries} time(s) and blocked again` : ""
   const links = [
-    `vCPU ${vcpu}: its ${b.write ? "write" : "read"} of ${showPage(p, layout.page_bytes)} has waited since ${showTime(b.since_ns)} (${showDuration(now - b.since_ns)}${again})`,
-    `waits on ${b.on}`
+    `vCPU ${vcpu}: its ${b.write ? "write" : "read"} of ${showPage(p, layout.page_bytes)} has been blocked since ${showTime(b.since_ns)}, for ${showDuration(now - b.since_ns)}${again}`,
+    `it waits on ${waitsOn(b)}`
   ]
   const e = kernel.pagemap_read(layout.guest_mem + p * layout.page_bytes)
   const vmm =
     pages.evicted[p] === 1
-      ? "evicted to storage"
+      ? "the VMM has it in storage"
       : pages.populated[p] === 1
-        ? "populated (UFFDIO_COPY)"
-        : "never populated by the VMM"
+        ? "the VMM populated it (UFFDIO_COPY)"
+        : "the VMM has not populated it"
   links.push(
     `page ${p}: ${e.present ? "present" : "not present"}${e.uffd ? ", RWP-protected (pagemap bit 57)" : ""}${e.swapped ? ", in swap" : ""}; ` +
-      `the VMM has it ${vmm}${pages.evicting[p] === 1 ? ", under eviction" : ""}`
+      `${vmm}${pages.evicting[p] === 1 ? ", under eviction" : ""}`
   )
   if (layout.uffd >= 0) {
     const h = c.handler.last.get(p)
@@ -49,15 +49,9 @@ export function waitForChain(c: ChainContext, vcpu: number, b: BlockedAccess): s
   }
   for (const t of c.engine.threads()) {
     const doing = t.name === "handler" ? c.handler.doing : t.name === "tracker" ? c.tracker.doing : ""
-    const state =
-      t.state === "parked"
-        ? `parked on ${t.on}`
-        : t.state === "sleeping"
-          ? "sleeping"
-          : t.state === "done"
-            ? "exited"
-            : t.state
-    links.push(`${t.name === "handler" ? "fault handler" : t.name} thread: ${state}${doing === "" ? "" : `: ${doing}`}`)
+    const state = t.state === "parked" ? `parked on ${t.on}` : t.state
+    const what = t.state === "done" ? `exited (last: ${doing})` : doing === "" ? state : doing
+    links.push(`${t.name === "handler" ? "fault handler" : t.name} thread: ${what}`)
   }
   return links
 }

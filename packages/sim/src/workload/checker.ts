@@ -127,7 +127,8 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   record(invariant: InvariantName, t_ns: number, page: number, message: string): void {
     const n = this.count(invariant) + 1
     this.counts.set(invariant, n)
-    if (n <= KEPT_PER_INVARIANT) this.violations.push({ invariant, t_ns, page, message })
+    if (n > KEPT_PER_INVARIANT) return
+    this.violations.push({ invariant, t_ns, page, message })
     this.#o.clock.emitAt(Math.max(t_ns, this.#o.clock.now_ns), "violation", { invariant, page, message })
   }
 

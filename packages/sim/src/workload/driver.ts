@@ -11,7 +11,7 @@
 // - pause/resume (the fallback trackers) hold every vCPU; the pause counts as stall.
 // Each block and pause is a stall episode.
 import { BURST_BLOCKED, BURST_FINISHED, BURST_SIGNAL, type BurstResult, type Vcpu } from "@rwpsim/guest"
-import type { Kernel } from "@rwpsim/kernel"
+import type { Kernel, WaitObject } from "@rwpsim/kernel"
 import type { SimEngine, TraceFields } from "@rwpsim/sched"
 import type { WorkloadEvent } from "./events.ts"
 import type { CheckedMemory } from "./memory.ts"
@@ -31,8 +31,6 @@ export interface DriverHooks {
   afterBurst(vcpu: number, from_ns: number, to_ns: number): void
   /** A vCPU's access raised a signal (code ACCESS_SIGSEGV or ACCESS_SIGBUS). */
   signal(vcpu: number, page: number, code: number, t_ns: number): void
-  /** Describes the wait object the last blocked access sleeps on. */
-  describeWait(): string
   /** vCPU `vcpu` blocked at t_ns (its message, if any, is queued). */
   blocked(vcpu: number, t_ns: number): void
   /** A burst starts (true) or ends (false): the kernel's own trace lines are muted inside one. */
@@ -60,11 +58,16 @@ export interface BlockedAccess {
   since_ns: number
   page: number
   write: boolean
-  /** Page-aligned address and the wait object, as the kernel reported them at the last block. */
+  /** Page-aligned address of the last block, and what the kernel says it sleeps on (describe it lazily). */
   addr: number
-  on: string
+  wait: WaitObject | null
   /** Times it was woken and blocked again. */
   retries: number
+}
+
+/** What a blocked vCPU waits on, in words. */
+export function waitsOn(b: BlockedAccess): string {
+  return b.wait === null ? "nothing the kernel names (not asleep in the kernel)" : b.wait.describe()
 }
 
 export class VcpuDriver {
@@ -234,7 +237,7 @@ export class VcpuDriver {
     this.#o.hooks.inBurst(true)
     const res = vcpus[v].run_burst(mem, from - base_ns, until - base_ns, MANY)
     this.#o.hooks.inBurst(false)
-    this.#settle(v, from, res, false)
+    this.#settle(v, from, res)
   }
 
   // ---- blocking, waking, retrying -----------------------------------------------------------
@@ -249,55 +252,55 @@ export class VcpuDriver {
 
   #retry(v: number, token: number): void {
     if (this.state[v] !== VS_WOKEN || this.#wake_token[v] !== token || this.paused) return
-    const { engine, vcpus, mem, base_ns } = this.#o
+    const { engine, vcpus, mem, base_ns, end_ns, quantum_ns } = this.#o
     const t = engine.now_ns
-    // one access: the blocked one, issued again now
+    // the blocked access, issued again now; then on, as a burst would (not after the end)
+    const next = engine.queue.peekTime() ?? Number.POSITIVE_INFINITY
+    const until = this.draining || t >= end_ns ? t : Math.min(t + quantum_ns, next, end_ns)
+    this.bursts++
     this.#o.hooks.inBurst(true)
-    const res = vcpus[v].run_burst(mem, t - base_ns, t - base_ns + 1, 1)
+    const res = vcpus[v].run_burst(mem, t - base_ns, Math.max(until, t + 1) - base_ns, until > t ? MANY : 1)
     this.#o.hooks.inBurst(false)
-    this.#settle(v, t, res, true)
+    this.#settle(v, t, res)
   }
 
   /** After a burst or a retry of vCPU v that started at from_ns. */
-  #settle(v: number, from_ns: number, res: BurstResult, retry: boolean): void {
+  #settle(v: number, from_ns: number, res: BurstResult): void {
     const { base_ns, hooks, kernel, engine } = this.#o
     const vcpu = this.#o.vcpus[v]
     const t = base_ns + res.now_ns
     hooks.afterBurst(v, from_ns, Math.max(from_ns, t))
+    // the blocked access (the first of a retry) completed, or was abandoned on a signal
+    const prior = this.blocked[v]
+    if (prior !== null && (res.accesses > 0 || res.kind !== BURST_BLOCKED)) {
+      this.stalls.record(from_ns - prior.since_ns)
+      this.blocked[v] = null
+      if (engine.trace.enabled)
+        this.#note(from_ns, "vcpu.done", { vcpu: v, page: prior.page, stalled_ns: from_ns - prior.since_ns })
+    }
     if (res.kind === BURST_BLOCKED) {
-      const prior = this.blocked[v]
-      const wait = kernel.blockedOn(v) as { address?: number; describe(): string } | null
-      const addr = wait?.address ?? res.addr
-      const on = wait === null ? hooks.describeWait() : wait.describe()
-      if (prior === null) {
-        this.blocked[v] = {
-          since_ns: t,
-          page: res.page,
-          write: vcpu.pending_write,
-          addr,
-          on,
-          retries: 0
-        }
+      const wait = kernel.blockedOn(v)
+      const addr = (wait as { address?: number } | null)?.address ?? res.addr
+      let b = this.blocked[v]
+      if (b === null) {
+        b = { since_ns: t, page: res.page, write: vcpu.pending_write, addr, wait, retries: 0 }
+        this.blocked[v] = b
       } else {
-        prior.addr = addr
-        prior.on = on
-        prior.retries++
+        b.addr = addr
+        b.wait = wait
+        b.retries++
       }
       this.state[v] = VS_BLOCKED
-      this.#note(t, retry ? "vcpu.block_again" : "vcpu.block", {
-        vcpu: v,
-        page: res.page,
-        write: vcpu.pending_write,
-        on
-      })
+      if (engine.trace.enabled) {
+        this.#note(t, b.retries > 0 ? "vcpu.block_again" : "vcpu.block", {
+          vcpu: v,
+          page: res.page,
+          write: vcpu.pending_write,
+          on: waitsOn(b)
+        })
+      }
       hooks.blocked(v, t)
     } else {
-      const b = this.blocked[v]
-      if (b !== null && !vcpu.pending) {
-        this.stalls.record(from_ns - b.since_ns)
-        this.blocked[v] = null
-        this.#note(from_ns, "vcpu.done", { vcpu: v, page: b.page, stalled_ns: from_ns - b.since_ns })
-      }
       if (res.kind === BURST_SIGNAL) hooks.signal(v, res.page, res.code, t)
       this.state[v] = res.kind === BURST_FINISHED ? VS_FINISHED : VS_RUNNABLE
       this.at[v] = Math.max(t, from_ns)

@@ -26,6 +26,7 @@ import { CheckedMemory } from "./memory.ts"
 import { CycleSums, workloadMetrics } from "./metrics.ts"
 import { RunObserver } from "./observer.ts"
 import { tapKernel } from "./tap.ts"
+import { runEvents } from "./loop.ts"
 import { emitAt } from "./trace.ts"
 
 /** Builds the run's kernel (a test may pass a faulty one to show that an invariant catches it). */
@@ -37,9 +38,12 @@ export interface WorkloadOptions {
   readonly makeKernel?: KernelFactory | undefined
 }
 
-/** How long after the end blocked vCPUs may wait for the VMM to finish what it started. */
+/**
+ * How long after the end blocked vCPUs may wait for the VMM to finish what it started (the queue
+ * empties long before in a sane run: the tracker exits after its last cycle, the handler parks).
+ */
 function drainLimit(w: Workload): number {
-  return 2 * Math.max(w.vmm.interval, 1_000_000_000)
+  return 10 * Math.max(w.vmm.interval, 1_000_000_000)
 }
 
 const setupFailure = (message: string): RunResult => ({
@@ -229,13 +233,10 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
         checker.error(
           `vCPU ${v}: its access of ${showPage(page, layout.page_bytes)} at ${showTime(t)} raised ${code === K.ACCESS_SIGBUS ? "SIGBUS" : "SIGSEGV"}`
         ),
-      describeWait: () => {
-        const wait = kernel.blocked_on
-        return wait === null ? "nothing the kernel names" : wait.describe()
-      },
       blocked: (_v, t) => {
+        // a queued message wakes the handler (poll); without one, look for a lost wakeup
         if (layout.uffd >= 0 && kernel.uffd_has_messages(layout.uffd)) engine.schedule(t, { kind: "poll" })
-        requestHangCheck(t)
+        else requestHangCheck(t)
       },
       inBurst: (on) => {
         quiet.kernel = on
@@ -256,7 +257,12 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
       if (reported.has(key)) continue
       reported.add(key)
       const chain = [...waitForChain(chainContext, v, b), "nothing left in the simulation can wake it"]
-      checker.record("no_lost_wakeup", engine.now_ns, b.page, showChain(chain))
+      checker.record(
+        "no_lost_wakeup",
+        engine.now_ns,
+        b.page,
+        `at ${showTime(engine.now_ns)} vCPU ${v} is blocked and nothing can wake it (the fault handler is idle with no message queued, and no eviction is in progress); wait-for chain: ${showChain(chain)}`
+      )
     }
   }
 
@@ -275,17 +281,24 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     }
   }
 
+  const hung: string[] = []
   const unTap = tapKernel(kernel, checker)
   checker.start()
   const program = Effect.gen(function* () {
     const sched = yield* Sim.Scheduler
     yield* sched.spawn("tracker", tracker(host, trackerState))
     if (layout.uffd >= 0) yield* sched.spawn("handler", faultHandler(host, handlerState))
-    drv().start()
-    yield* sched.run_until(end_ns)
     const d = drv()
+    d.start()
+    yield* runEvents(engine, end_ns, () => false, true)
     d.draining = true
-    if (d.waiting > 0) yield* sched.run_until(() => d.waiting === 0, end_ns + drainLimit(w))
+    if (d.waiting > 0) yield* runEvents(engine, end_ns + drainLimit(w), () => d.waiting === 0, false)
+    // the chains of the vCPUs still blocked, while the VMM's threads are still there to show
+    for (let v = 0; v < m.vcpus; v++) {
+      const b = d.blocked[v]
+      if (b !== null && (d.state[v] === VS_BLOCKED || d.state[v] === VS_WOKEN))
+        hung.push(showChain(waitForChain(chainContext, v, b)))
+    }
   })
   const exit = Sim.runSyncExit(engine, program)
   if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
@@ -294,12 +307,6 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   // ---- the end ---------------------------------------------------------------------------------
   if (handlerIdle()) checker.sweep()
   checker.checkMessages()
-  const hung: string[] = []
-  for (let v = 0; v < m.vcpus; v++) {
-    const b = driver.blocked[v]
-    if (b !== null && (driver.state[v] === VS_BLOCKED || driver.state[v] === VS_WOKEN))
-      hung.push(showChain(waitForChain(chainContext, v, b)))
-  }
   checker.active = false
   const metrics = workloadMetrics({
     simulated_ns: end_ns,
