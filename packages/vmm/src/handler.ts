@@ -100,7 +100,9 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
           if (queued.has(f.page)) continue
           queued.add(f.page)
           if (pages.evicted[f.page] === 1) {
-            reads.push({ page: f.page, done_ns: device.submit(t, pb) })
+            const done_ns = device.submit(t, pb)
+            reads.push({ page: f.page, done_ns })
+            yield* sys.emit("vmm.pread", { page: f.page, done: done_ns })
             note("storage read submitted")
           } else {
             state.doing = `zero-filling page ${f.page}`

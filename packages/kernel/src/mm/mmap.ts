@@ -68,7 +68,7 @@ export function do_mmap(
   const vma = new Vma(start, start + len, vm, f, f === null ? 0 : off)
   mm.vmas.insert(vma)
   f?.i_mmap.push(vma)
-  mm.emit("k.mmap", { addr: start, len, prot, flags })
+  mm.emit("k.mmap", { addr: start, len, prot, flags, file: f === null ? null : f.name, off: f === null ? 0 : off })
   return { ok: true, addr: start }
 }
 

@@ -66,7 +66,9 @@ export function runSteps(ctx: ScriptContext, steps: readonly Step[]): RunFailure
   const failures: RunFailure[] = []
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!
-    ctx.engine.emit("step", { i, op: s.op })
+    // a step that names something (`as:`) says so: trace readers resolve `name+offset` with it
+    const as = (s.args as { readonly as?: unknown }).as
+    ctx.engine.emit("step", typeof as === "string" ? { i, op: s.op, as } : { i, op: s.op })
     try {
       ;(HANDLERS[s.op] as AnyHandler)(ctx, s, i)
     } catch (e) {
