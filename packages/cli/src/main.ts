@@ -3,6 +3,8 @@ import { scenarioJsonSchema } from "@rwpsim/scenario"
 import { RWPSIM_VERSION } from "@rwpsim/sched"
 import { type Command, parseCommand, USAGE } from "./args.ts"
 import { checkFile, type ExitCode, type FileOutcome, openTraces, runFile, tracePathFor } from "./commands/run.ts"
+import { type Io, OutputClosed, processIo } from "./output.ts"
+import { Progress } from "./progress.ts"
 
 function emit(outcome: FileOutcome, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`)
@@ -13,16 +15,32 @@ function emit(outcome: FileOutcome, json: boolean): void {
 function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): ExitCode {
   let exit: ExitCode = 0
   const many = command.files.length > 1
-  for (const file of command.files) {
+  const bar =
+    command.cmd === "run" && (command.progress ?? (process.stderr.isTTY === true && !command.json))
+      ? new Progress(process.stderr)
+      : undefined
+  for (const [i, file] of command.files.entries()) {
+    bar?.start(file, i, command.files.length)
     const outcome =
-      command.cmd === "run" ? runFile(file, command.seed, tracePathFor(command.trace, file, many)) : checkFile(file)
+      command.cmd === "run"
+        ? runFile(file, command.seed, tracePathFor(command.trace, file, many), bar)
+        : checkFile(file)
+    bar?.clear()
     emit(outcome, command.json)
     if (outcome.exit > exit) exit = outcome.exit
   }
   return exit
 }
 
-export function main(argv: readonly string[]): ExitCode {
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<ExitCode> {
+  try {
+    return await dispatch(argv, io)
+  } finally {
+    io.flush()
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
   const command = parseCommand(argv)
   if ("_tag" in command) {
     process.stderr.write(`rwpsim: ${command.message}\n${USAGE}\n`)
@@ -41,6 +59,15 @@ export function main(argv: readonly string[]): ExitCode {
     case "run":
     case "check":
       return runFiles(command)
+    // the trace readers load only when used: `rwpsim run` starts as fast as before
+    case "trace":
+      return (await import("./commands/trace.ts")).traceCommand(command, io, process.env)
+    case "diff":
+      return (await import("./commands/diff.ts")).diffCommand(command, io)
+    case "why":
+      return (await import("./commands/why.ts")).whyCommand(command, io)
+    case "report":
+      return (await import("./commands/report.ts")).reportCommand(command, io)
   }
 }
 
@@ -51,12 +78,15 @@ process.once("SIGINT", () => {
 })
 
 try {
-  process.exitCode = main(process.argv.slice(2))
+  process.exitCode = await main(process.argv.slice(2))
 } catch (e) {
-  // A bug in rwpsim, never a user's mistake: say so plainly and keep the stack for the report.
-  for (const t of openTraces) t.close()
-  process.stderr.write(
-    `rwpsim: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`
-  )
-  process.exitCode = 3
+  if (e instanceof OutputClosed) process.exitCode = 0
+  else {
+    // A bug in rwpsim, never a user's mistake: say so plainly and keep the stack for the report.
+    for (const t of openTraces) t.close()
+    process.stderr.write(
+      `rwpsim: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`
+    )
+    process.exitCode = 3
+  }
 }

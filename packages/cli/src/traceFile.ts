@@ -13,12 +13,17 @@ export class TraceFile {
   private pendingBytes = 0
   private closed = false
 
-  constructor(path: string | undefined) {
+  readonly #onLine: ((s: string) => void) | undefined
+
+  /** `onLine` sees every line written (the progress bar). */
+  constructor(path: string | undefined, onLine?: (s: string) => void) {
     this.fd = path === undefined ? undefined : openSync(path, "w")
+    this.#onLine = onLine
   }
 
   write(s: string): void {
     this.hash.update(s)
+    this.#onLine?.(s)
     if (this.fd === undefined) return
     this.pending.push(s)
     this.pendingBytes += s.length

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from "node:fs"
 import { basename, extname, join } from "node:path"
 import { formatScenarioError, parseScenario, type Scenario, type ScenarioError } from "@rwpsim/scenario"
 import { type RunFailure, type RunResult, runScenario, validateScenario } from "@rwpsim/sim"
+import type { Progress } from "../progress.ts"
 import { TraceFile } from "../traceFile.ts"
 import { formatRun } from "../report.ts"
 
@@ -62,19 +63,25 @@ export function tracePathFor(trace: string | undefined, file: string, many: bool
 /** Open trace files, so the SIGINT path can flush what was written. */
 export const openTraces = new Set<TraceFile>()
 
-export function runFile(file: string, seed: number | undefined, tracePath: string | undefined): FileOutcome {
+export function runFile(
+  file: string,
+  seed: number | undefined,
+  tracePath: string | undefined,
+  progress?: Progress
+): FileOutcome {
   const loaded = readScenario(file)
   if (!loaded.ok) return invalid(file, loaded.errors)
   const scenario = loaded.scenario
   const effectiveSeed = seed ?? scenario.seed
   let sink: TraceFile
   try {
-    sink = new TraceFile(tracePath)
+    sink = new TraceFile(tracePath, progress === undefined ? undefined : (s) => progress.line(s))
   } catch (e) {
     const message = `--trace ${tracePath}: cannot open (${(e as { code?: string }).code ?? "EIO"})`
     return invalid(file, [{ _tag: "ScenarioError", file, path: [], message }])
   }
   openTraces.add(sink)
+  progress?.total(scenario.workload === undefined ? 0 : scenario.workload.duration)
   let result: RunResult
   try {
     result = runScenario(scenario, { seed: effectiveSeed, sink, file })
