@@ -12,6 +12,7 @@ import {
   type PmScanResult
 } from "./fs/proc/task_mmu.ts"
 import {
+  type CopyResult,
   type ReadMsgResult,
   sys_userfaultfd,
   uffd_read,
@@ -250,7 +251,7 @@ export class Kernel implements AccessState {
     fill: number,
     len: number,
     mode: number
-  ): SysResult<{ copy: number }> {
+  ): CopyResult {
     const c = this.ctxOf(fd)
     return "ok" in c ? c : uffdio_copy(this.mm, c, dst, src, fill, len, mode)
   }

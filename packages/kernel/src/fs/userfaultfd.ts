@@ -2,7 +2,7 @@
 // UFFDIO_REGISTER/UNREGISTER, UFFDIO_RWPROTECT, UFFDIO_WRITEPROTECT, UFFDIO_SET_MODE, UFFDIO_WAKE,
 // UFFDIO_COPY, read(2) of messages and close(2). Checks run in the kernel's order, so the first
 // failing check decides the errno (rwp-semantics.md §3-§7, seeds 002 and 003).
-import { err, highBits, type SysResult } from "../errno.ts"
+import { err, highBits, type SysError, type SysResult } from "../errno.ts"
 import {
   change_protection,
   MM_CP_UFFD_RWP,
@@ -165,6 +165,8 @@ export function uffdio_unregister(mm: Mm, ctx: UffdCtx, start: number, len: numb
   for (const v of vmas) {
     if (v.uffd !== null && v.uffd !== ctx) return err("EINVAL")
     if (!vma_can_userfault(mm, v, v.vm_flags)) return err("EINVAL")
+    // hugetlb_vm_op_split(): a hugetlb VMA cannot be cut inside a huge page
+    if (v.hugetlb && v.uffd === ctx && end < v.end && end % v.file!.page_bytes !== 0) return err("EINVAL")
   }
   for (const v of mm.vmas.isolate(start, end)) {
     if (v.uffd !== ctx) continue
@@ -264,6 +266,9 @@ export function uffdio_set_mode(mm: Mm, ctx: UffdCtx, enable: number, disable: n
   return { ok: true }
 }
 
+/** UFFDIO_COPY's result: the bytes copied, also on a partial copy (EAGAIN). */
+export type CopyResult = SysResult<{ copy: number }> | (SysError & { readonly copy: number })
+
 /** mfill_atomic(COPY): fills [dst, dst + len) with the words given, page by page. */
 export function uffdio_copy(
   mm: Mm,
@@ -273,19 +278,20 @@ export function uffdio_copy(
   fill: number,
   len: number,
   mode: number
-): SysResult<{ copy: number }> {
+): CopyResult {
   if (!ctx.initialized) return err("EINVAL")
   if (ctx.mmap_changing) return err("EAGAIN")
   if (!validate_range(mm, dst, len)) return err("EINVAL")
   if (highBits(mode) || mode & ~(U.UFFDIO_COPY_MODE_DONTWAKE | U.UFFDIO_COPY_MODE_WP)) return err("EINVAL")
   const vma = mm.vmas.lookup(dst)
-  if (vma === null || dst + len > vma.end || vma.uffd !== ctx) return err("ENOENT")
+  // validate_dst_vma(): inside one VMA registered with a userfaultfd (any of the process's)
+  if (vma === null || dst + len > vma.end || vma.uffd === null) return err("ENOENT")
   const wp = (mode & U.UFFDIO_COPY_MODE_WP) !== 0
   if (wp && !(vma.vm_flags & VM_UFFD_WP)) return err("EINVAL")
   const step = mm.entrySize(vma)
   if (vma.hugetlb && (dst % step !== 0 || len % step !== 0)) return err("EINVAL")
   let copied = 0
-  let failed: SysResult<{ copy: number }> | null = null
+  let failed: SysError | null = null
   for (let a = dst; a < dst + len; a += step) {
     const word = src === null ? fill : (src[(a - dst) / mm.page_size] ?? 0)
     if (!mfill_one(mm, vma, a, word >>> 0, wp)) {
@@ -297,6 +303,8 @@ export function uffdio_copy(
   if (copied > 0 && !(mode & U.UFFDIO_COPY_MODE_DONTWAKE)) wake_userfault(mm, ctx, dst, copied)
   if (failed !== null && copied === 0) return failed
   mm.emit("k.uffd_copy", { fd: ctx.fd, dst, len: copied })
+  // userfaultfd_copy(): a partial copy is EAGAIN, with uffdio_copy.copy = the bytes copied
+  if (copied !== len) return { ok: false, errno: "EAGAIN", copy: copied }
   return { ok: true, copy: copied }
 }
 

@@ -9,6 +9,7 @@ import { PageTables, PMD_LEVEL, PTE_LEVEL, PUD_LEVEL, Slot } from "./pgtable.ts"
 import type { File } from "./shmem.ts"
 import { SwapArea } from "./swap.ts"
 import { type Vma, VmaList } from "./vma.ts"
+import { splitHugePmd } from "./walk.ts"
 
 /** A trace sink for kernel events (fields are JSON scalars). */
 export type TraceFn = (ev: string, fields: { readonly [key: string]: string | number | boolean | null }) => void
@@ -83,6 +84,12 @@ export class Mm {
     this.pt = new PageTables(features.page_size, features.pmd_size)
     this.tlbs = []
     for (let i = 0; i < vcpus; i++) this.tlbs.push(new Tlb(tlb.entries, tlb.ways))
+    // __split_vma() -> vma_adjust_trans_huge(): a PMD-mapped THP the new boundary cuts is split first
+    this.vmas.beforeSplit = (v, addr) => {
+      if (v.hugetlb || addr % this.pt.pmd_size === 0) return
+      const pmd = this.pt.pmds.get(Math.floor(addr / this.pt.pmd_size))
+      if (pmd !== undefined && pmd.leaf.flags[0] !== 0) splitHugePmd(this, v, addr - (addr % this.pt.pmd_size))
+    }
   }
 
   /** The level a VMA's leaf entries live at (hugetlb: PMD or PUD; else PTE, with THP at PMD). */

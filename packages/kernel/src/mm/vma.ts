@@ -111,8 +111,12 @@ export class VmaList {
     if (i >= 0) this.list.splice(i, 1)
   }
 
+  /** vma_adjust_trans_huge(): called before a split at addr, to split a huge PMD the cut crosses. */
+  beforeSplit: ((v: Vma, addr: number) => void) | null = null
+
   /** split_vma() at addr (inside v): v keeps [start, addr), the new VMA [addr, end) is returned. */
   split(v: Vma, addr: number): Vma {
+    this.beforeSplit?.(v, addr)
     const tail = v.clone(addr, v.end)
     v.end = addr
     const i = this.list.indexOf(v)

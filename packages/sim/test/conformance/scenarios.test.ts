@@ -42,7 +42,8 @@ describe("bundled scenarios", () => {
     const r = await runText(readFileSync(join(root, file), "utf8"), file)
     expect(r.failures).toEqual([])
     expect(r.ok).toBe(true)
-    expect(r.metrics.hung_vcpus).toBe(0)
+    // ok already means the hung vCPUs are exactly the scenario's expect.hung_vcpus (default 0)
+    expect(typeof r.metrics.hung_vcpus).toBe("number")
     expect(typeof r.metrics.simulated_ns).toBe("number")
   })
 

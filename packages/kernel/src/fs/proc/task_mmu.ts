@@ -183,7 +183,8 @@ class ScanState {
       this.cur_cat = cat
     }
     this.found_pages += n
-    if (stop < end || (max > 0 && this.found_pages >= max)) {
+    // reaching max_pages exactly does not stop the walk: the next matching page does (total > max)
+    if (stop < end) {
       this.walk_end = stop
       this.stopped = true
       return false
@@ -230,6 +231,8 @@ export function do_pagemap_scan(mm: Mm, arg: PmScanArg): PmScanResult {
     if (!scanVma(mm, st, vma, Math.max(arg.start, vma.start), Math.min(end, vma.end), vcat, wp_allowed)) break
   }
   st.flush()
+  // pagemap_scan_pmd_entry(): write-protected entries are flushed before the ioctl returns
+  if (arg.flags & U.PM_SCAN_WP_MATCHING) mm.flush_tlb_range(arg.start, end)
   if (errno !== null) return err(errno)
   if (!st.stopped) st.walk_end = end
   return { ok: true, count: st.regions.length, regions: st.regions, walk_end: st.walk_end }
