@@ -65,13 +65,13 @@ export class Tlb {
     return this.find(vpn) !== -1
   }
 
+  /** The frame of entry i; i must come from lookup() (unchecked: this is the TLB-hit path). */
   entry_pfn(i: number): number {
-    assert(i >= 0 && i < this.entries && this.vpn[i] !== INVALID, "Tlb.entry_pfn: not a valid entry")
     return this.pfn[i] as number
   }
 
+  /** The TLB_* flags of entry i; i must come from lookup(). */
   entry_flags(i: number): number {
-    assert(i >= 0 && i < this.entries && this.vpn[i] !== INVALID, "Tlb.entry_flags: not a valid entry")
     return this.flags[i] as number
   }
 
@@ -98,6 +98,26 @@ export class Tlb {
     this.vpn[slot] = vpn
     this.pfn[slot] = pfn
     this.flags[slot] = flags
+  }
+
+  /**
+   * Load a translation for a vpn that lookup() just missed (the walk's fill): no search, no checks,
+   * round-robin within the set. The per-access path uses this instead of insert().
+   */
+  fill(vpn: number, pfn: number, flags: number): void {
+    const set = vpn & this.set_mask
+    const way = this.victim[set] as number
+    const slot = set * this.ways + way
+    this.victim[set] = way + 1 === this.ways ? 0 : way + 1
+    this.vpn[slot] = vpn
+    this.pfn[slot] = pfn
+    this.flags[slot] = flags
+  }
+
+  /** Replace entry i (found by lookup()) with a new translation. */
+  refill(i: number, pfn: number, flags: number): void {
+    this.pfn[i] = pfn
+    this.flags[i] = flags
   }
 
   /** arch/x86/mm/tlb.c: flush_tlb_mm_range() for [start_vpn, end_vpn); full flush past the ceiling. */

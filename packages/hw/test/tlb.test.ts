@@ -99,9 +99,18 @@ describe("Tlb", () => {
     expect(() => new Tlb(64, 0)).toThrow()
   })
 
-  it("asserts when reading an invalid entry", () => {
-    const t = new Tlb(64, 4)
-    expect(() => t.entry_pfn(0)).toThrow()
+  it("fill() after a miss loads the entry round-robin in its set; refill() replaces one in place", () => {
+    const t = new Tlb(8, 2) // 4 sets of 2 ways
+    expect(t.lookup(4)).toBe(-1)
+    t.fill(4, 40, 0)
+    t.fill(8, 80, TLB_WRITE) // same set (4 & 3 == 8 & 3 == 0), next way
+    expect(t.entry_pfn(t.lookup(4))).toBe(40)
+    expect(t.entry_pfn(t.lookup(8))).toBe(80)
+    t.fill(12, 120, 0) // the set is full: way 0 (vpn 4) is replaced
+    expect(t.lookup(4)).toBe(-1)
+    const i = t.lookup(12)
+    t.refill(i, 121, TLB_WRITE)
+    expect([t.entry_pfn(i), t.entry_flags(i)]).toEqual([121, TLB_WRITE])
   })
 
   it("behaves like a fully associative map when ways == entries and inserts fit", () => {

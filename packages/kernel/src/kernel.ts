@@ -244,14 +244,7 @@ export class Kernel implements AccessState {
     return "ok" in c ? c : uffdio_set_mode(this.mm, c, enable, disable)
   }
   /** UFFDIO_COPY: `src` holds one word per base page of `len` (null: every page gets `fill`). */
-  uffdio_copy(
-    fd: number,
-    dst: number,
-    src: Uint32Array | null,
-    fill: number,
-    len: number,
-    mode: number
-  ): CopyResult {
+  uffdio_copy(fd: number, dst: number, src: Uint32Array | null, fill: number, len: number, mode: number): CopyResult {
     const c = this.ctxOf(fd)
     return "ok" in c ? c : uffdio_copy(this.mm, c, dst, src, fill, len, mode)
   }

@@ -41,6 +41,7 @@ import { writableFor } from "./walk.ts"
 import {
   VM_EXEC,
   VM_HUGEPAGE,
+  VM_HUGETLB,
   VM_NOHUGEPAGE,
   VM_READ,
   VM_UFFD_MINOR,
@@ -75,10 +76,11 @@ export function access(
   st.access_flags = 0
   const tlb = task < mm.tlbs.length ? mm.tlbs[task]! : null
   const vpn = Math.floor(addr / mm.page_size)
+  let hit = -1
   if (tlb !== null) {
-    const i = tlb.lookup(vpn)
-    if (i >= 0 && (!write || (tlb.entry_flags(i) & TLB_WRITE) !== 0)) {
-      const pfn = tlb.entry_pfn(i)
+    hit = tlb.lookup(vpn)
+    if (hit >= 0 && (!write || (tlb.entry_flags(hit) & TLB_WRITE) !== 0)) {
+      const pfn = tlb.entry_pfn(hit)
       if (write) mm.frames.word[pfn] = value
       else st.access_value = mm.frames.word[pfn]!
       return ACCESS_DONE
@@ -88,6 +90,29 @@ export function access(
   if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
     mm.blocked.set(task, mm.mmap_lock)
     return ACCESS_BLOCKED
+  }
+  // The common walk: a PTE-mapped, accessible page in a non-hugetlb VMA, with no Slot bookkeeping.
+  const fv = mm.vmas.lookup(addr)
+  if (fv !== null && (fv.vm_flags & VM_HUGETLB) === 0 && (fv.vm_flags & (write ? VM_WRITE : VM_READ)) !== 0) {
+    const pt = mm.pt
+    const idx = Math.floor(addr / pt.pmd_size)
+    const tbl = pt.getPmd(idx)?.pte
+    if (tbl !== null && tbl !== undefined) {
+      const i = Math.floor((addr - idx * pt.pmd_size) / mm.page_size)
+      const f = tbl.flags[i]!
+      if ((f & (F_PRESENT | F_PROTNONE)) === F_PRESENT && (!write || (f & F_WRITE) !== 0)) {
+        tbl.flags[i] = write ? f | F_YOUNG | F_DIRTY | F_SOFT_DIRTY : f | F_YOUNG
+        const pfn = tbl.val[i]!
+        if (write) mm.frames.word[pfn] = value
+        else st.access_value = mm.frames.word[pfn]!
+        if (tlb !== null) {
+          const tf = (f & F_WRITE && (write || f & F_DIRTY) ? TLB_WRITE : 0) | TLB_USER
+          if (hit >= 0) tlb.refill(hit, pfn, tf)
+          else tlb.fill(vpn, pfn, tf)
+        }
+        return ACCESS_DONE
+      }
+    }
   }
   const s = mm.slot
   for (let loop = 0; loop < MAX_FAULT_LOOPS; loop++) {
@@ -105,7 +130,10 @@ export function access(
       else st.access_value = mm.frames.word[pfn]!
       if (tlb !== null) {
         const tf = (f & F_WRITE && (write || f & F_DIRTY) ? TLB_WRITE : 0) | TLB_USER
-        tlb.insert(vpn, pfn, tf)
+        // a hit without write permission is refilled in place; a miss takes the set's next way
+        if (hit >= 0 && loop === 0) tlb.refill(hit, pfn, tf)
+        else if (tlb.probe(vpn)) tlb.insert(vpn, pfn, tf)
+        else tlb.fill(vpn, pfn, tf)
       }
       return ACCESS_DONE
     }
@@ -229,7 +257,7 @@ function thpSuitable(mm: Mm, vma: Vma, addr: number): boolean {
   const size = mm.pt.pmd_size
   const base = addr - (addr % size)
   if (base < vma.start || base + size > vma.end) return false
-  const pmd = mm.pt.pmds.get(base / size)
+  const pmd = mm.pt.getPmd(base / size)
   return pmd === undefined || (pmd.leaf.flags[0] === 0 && (pmd.pte === null || pmd.used === 0))
 }
 

@@ -87,7 +87,7 @@ export class Mm {
     // __split_vma() -> vma_adjust_trans_huge(): a PMD-mapped THP the new boundary cuts is split first
     this.vmas.beforeSplit = (v, addr) => {
       if (v.hugetlb || addr % this.pt.pmd_size === 0) return
-      const pmd = this.pt.pmds.get(Math.floor(addr / this.pt.pmd_size))
+      const pmd = this.pt.getPmd(Math.floor(addr / this.pt.pmd_size))
       if (pmd !== undefined && pmd.leaf.flags[0] !== 0) splitHugePmd(this, v, addr - (addr % this.pt.pmd_size))
     }
   }

@@ -35,6 +35,9 @@ export const PTE_LEVEL = 0
 export const PMD_LEVEL = 1
 export const PUD_LEVEL = 2
 
+/** PMD slots held in the directory array (2 TiB of address space with 2 MiB PMDs). */
+const DIR_WINDOW = 1 << 20
+
 /** One leaf table, or one huge entry (length 1). */
 export interface EntryTable {
   readonly flags: Uint16Array
@@ -71,7 +74,13 @@ export class PageTables {
   readonly pud_size: number
   /** PTEs per leaf table (PTRS_PER_PTE). */
   readonly ptrs_per_pte: number
-  readonly pmds = new Map<number, Pmd>()
+  /**
+   * The PMD slots: a directory array over the window where mmap places mappings (from
+   * 0x7f0000000000 up, 2 TiB with 2 MiB PMDs), a map for anything outside it (MAP_FIXED far away).
+   */
+  private readonly dir: (Pmd | undefined)[] = []
+  private readonly dir_base: number
+  private readonly far = new Map<number, Pmd>()
   /** The PMD slot the last lookup used: consecutive walks mostly stay inside one 2 MiB region. */
   private last_idx = -1
   private last_pmd: Pmd | null = null
@@ -82,6 +91,27 @@ export class PageTables {
     this.pmd_size = pmd_size
     this.ptrs_per_pte = pmd_size / page_size
     this.pud_size = pmd_size * this.ptrs_per_pte
+    this.dir_base = Math.floor(0x7f0000000000 / pmd_size)
+  }
+
+  /** The PMD slot with index idx (addr / pmd_size), if allocated. */
+  getPmd(idx: number): Pmd | undefined {
+    const o = idx - this.dir_base
+    return o >= 0 && o < DIR_WINDOW ? this.dir[o] : this.far.get(idx)
+  }
+
+  private setPmd(idx: number, pmd: Pmd): void {
+    const o = idx - this.dir_base
+    if (o >= 0 && o < DIR_WINDOW) {
+      while (this.dir.length < o) this.dir.push(undefined)
+      this.dir[o] = pmd
+    } else this.far.set(idx, pmd)
+  }
+
+  /** Every allocated PMD slot. */
+  *allPmds(): IterableIterator<Pmd> {
+    for (const p of this.dir) if (p !== undefined) yield p
+    yield* this.far.values()
   }
 
   /**
@@ -107,11 +137,11 @@ export class PageTables {
       return true
     }
     const idx = Math.floor(addr / this.pmd_size)
-    let pmd = idx === this.last_idx ? this.last_pmd! : this.pmds.get(idx)
+    let pmd = idx === this.last_idx ? this.last_pmd! : this.getPmd(idx)
     if (pmd === undefined) {
       if (!alloc) return false
       pmd = { leaf: table(1), pte: null, used: 0 }
-      this.pmds.set(idx, pmd)
+      this.setPmd(idx, pmd)
     }
     this.last_idx = idx
     this.last_pmd = pmd
@@ -138,7 +168,10 @@ export class PageTables {
 
   /** free_pgtables(): drops the PMD slot at index idx. */
   freePmd(idx: number): void {
-    this.pmds.delete(idx)
+    const o = idx - this.dir_base
+    if (o >= 0 && o < DIR_WINDOW) {
+      if (o < this.dir.length) this.dir[o] = undefined
+    } else this.far.delete(idx)
     if (idx === this.last_idx) {
       this.last_idx = -1
       this.last_pmd = null
@@ -159,7 +192,7 @@ export class PageTables {
   /** Bytes of page-table state. */
   bytes(): number {
     let n = 0
-    for (const pmd of this.pmds.values()) n += 16 + (pmd.pte === null ? 0 : this.ptrs_per_pte * 6)
+    for (const pmd of this.allPmds()) n += 16 + (pmd.pte === null ? 0 : this.ptrs_per_pte * 6)
     return n + this.puds.size * 6
   }
 }

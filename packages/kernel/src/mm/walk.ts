@@ -51,7 +51,7 @@ export function walkEntries(mm: Mm, vma: Vma, start: number, end: number, split:
   }
   const pmdSize = pt.pmd_size
   for (let base = lo - (lo % pmdSize); base < hi; base += pmdSize) {
-    const pmd = pt.pmds.get(base / pmdSize)
+    const pmd = pt.getPmd(base / pmdSize)
     if (pmd === undefined) continue
     if (pmd.leaf.flags[0] !== 0) {
       if (split && (lo > base || hi < base + pmdSize)) splitHugePmd(mm, vma, base)
@@ -96,7 +96,7 @@ export function zapEntry(mm: Mm, s: Slot): void {
  */
 export function splitHugePmd(mm: Mm, vma: Vma, base: number): void {
   const pt = mm.pt
-  const pmd = pt.pmds.get(base / pt.pmd_size)
+  const pmd = pt.getPmd(base / pt.pmd_size)
   if (pmd === undefined || pmd.leaf.flags[0] === 0) return
   const f = pmd.leaf.flags[0]! & ~F_HUGE
   const pfn = pmd.leaf.val[0]!

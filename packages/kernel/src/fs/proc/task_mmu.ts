@@ -289,7 +289,7 @@ function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: 
   for (let base = lo - (lo % pmdSize); base < hi; base += pmdSize) {
     const from = Math.max(base, lo)
     const to = Math.min(base + pmdSize, hi)
-    const pmd = pt.pmds.get(base / pmdSize)
+    const pmd = pt.getPmd(base / pmdSize)
     if (pmd === undefined || (pmd.pte === null && pmd.leaf.flags[0] === 0)) {
       if (!st.output(holeCat, from, to, ps)) return false
       continue
