@@ -159,8 +159,11 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     pages.age_cycle(hot)
     const age = pages.age
     const min = config.cold_age
+    // cold-scan takes the scan's cold ranges as they come (holes included) but not pages already in
+    // storage: a pwrite of such a hole would overwrite the stored copy with a zero page
+    const stored = pages.evicted
     return candidates === null
-      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p] >= min)
+      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p] >= min && stored[p] === 0)
       : rangesWhere(layout.pages, (p) => candidates[p] === 1 && hot[p] === 0 && age[p] >= min)
   }
 
