@@ -90,6 +90,8 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   #minor_seen = 0
   readonly #armed_bad: { task: number; page: number }[] = []
   readonly #watched: WatchedWrite[] = []
+  /** Pages written between their pwrite and their punch (the writes the punch will drop). */
+  readonly #written_since_pwrite = new Set<number>()
   readonly #samples: number[] = []
   readonly #sample_present: boolean[] = []
   #loss_seen = 0
@@ -238,6 +240,7 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   }
 
   watchedWrite(task: number, page: number, value: number): void {
+    this.#written_since_pwrite.add(page)
     const w = this.#watched
     for (let i = 0; i < w.length; i++) {
       if (w[i].page === page && w[i].task === task) {
@@ -401,13 +404,15 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     if (layout.backing !== "anon") mem.disarm(p, 1)
     if (!this.active) return
     const now = this.#o.clock.now_ns
-    if (layout.backing !== "anon" && gt.written(p) && stored >>> 0 !== gt.expected(p)) {
+    const dropped = this.#written_since_pwrite.delete(p)
+    if (layout.backing !== "anon" && dropped && stored >>> 0 !== gt.expected(p)) {
       this.stale.set(p, now)
       this.#o.clock.emitAt(now, "checker.stale_eviction", {
         page: p,
         stored: stored >>> 0,
         last_write: gt.expected(p),
         by_vcpu: (gt.expected(p) - 1) % this.#o.vcpus,
+        was_resident,
         note: "the punch dropped a write made after the pwrite"
       })
     }

@@ -1,9 +1,16 @@
 // The VMM's observer (VmmObserver): what the tracker and the fault handler report, after each call,
 // goes to the checker and to the cycle sums of the metrics.
 import type { GroundTruth } from "@rwpsim/guest"
+import type { TraceFields } from "@rwpsim/sched"
 import type { TrackerKind, VmmObserver } from "@rwpsim/vmm"
 import type { Checker } from "./checker.ts"
 import type { CycleSums } from "./metrics.ts"
+
+/** Rows of the per-cycle access map in the trace (`workload.cycle`): pages are grouped into at most this many. */
+export const CYCLE_MAP_ROWS = 128
+
+/** Writes one trace line at the current time. */
+export type EmitNow = (ev: string, fields: TraceFields) => void
 
 export class RunObserver implements VmmObserver {
   /** Evicted pages brought back from storage (UFFDIO_COPY of a stored copy). */
@@ -12,12 +19,15 @@ export class RunObserver implements VmmObserver {
   readonly #checker: Checker
   readonly #cycles: CycleSums
   readonly #afterScan: () => void
+  readonly #emit: EmitNow | undefined
 
-  constructor(gt: GroundTruth, checker: Checker, cycles: CycleSums, afterScan: () => void) {
+  /** `emit` (when the trace is on) gets one `workload.cycle` line per completed cycle. */
+  constructor(gt: GroundTruth, checker: Checker, cycles: CycleSums, afterScan: () => void, emit?: EmitNow) {
     this.#gt = gt
     this.#checker = checker
     this.#cycles = cycles
     this.#afterScan = afterScan
+    this.#emit = emit
   }
 
   cycleStart(_tracker: TrackerKind): void {
@@ -27,13 +37,42 @@ export class RunObserver implements VmmObserver {
     this.#cycles.started = true
   }
 
-  scanned(hot: Uint8Array, hot_pages: number, _reported: "hot" | "cold"): void {
+  scanned(hot: Uint8Array, hot_pages: number, reported: "hot" | "cold"): void {
     this.#checker.judged(hot)
     const c = this.#cycles
+    if (this.#emit !== undefined) this.#cycleLine(hot, hot_pages, reported)
     c.true_pages += this.#gt.nextCycle()
     c.estimated_pages += hot_pages
     c.cycles++
     this.#afterScan()
+  }
+
+  /**
+   * The cycle ending now, for trace readers (the report's heatmap and WSS chart): the true and
+   * estimated working sets, and per row of pages how many were accessed (ground truth) and judged
+   * accessed by the tracker. Written before the ground truth moves to the next cycle.
+   */
+  #cycleLine(hot: Uint8Array, hot_pages: number, reported: "hot" | "cold"): void {
+    const gt = this.#gt
+    const n = gt.pages_count
+    const rows = Math.min(CYCLE_MAP_ROWS, n)
+    const per = Math.ceil(n / rows)
+    const accessed = new Array<number>(rows).fill(0)
+    const judged = new Array<number>(rows).fill(0)
+    for (let p = 0; p < n; p++) {
+      const r = Math.floor(p / per)
+      if (gt.cycleOf(p) === gt.cycle) accessed[r]!++
+      if (hot[p] === 1) judged[r]!++
+    }
+    this.#emit!("workload.cycle", {
+      cycle: this.#cycles.cycles,
+      true_pages: gt.cycle_pages,
+      estimated_pages: hot_pages,
+      reported,
+      pages_per_row: per,
+      accessed,
+      hot: judged
+    })
   }
 
   protected(_start: number, _len: number): void {}

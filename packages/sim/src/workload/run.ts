@@ -179,9 +179,15 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     hangCheckPending = true
     engine.schedule(Math.max(t_ns, engine.now_ns), { kind: "hang_check" })
   }
-  const observer = new RunObserver(gt, checker, cycles, () => {
-    if (checker.sweepsEveryScan && handlerIdle()) checker.sweep()
-  })
+  const observer = new RunObserver(
+    gt,
+    checker,
+    cycles,
+    () => {
+      if (checker.sweepsEveryScan && handlerIdle()) checker.sweep()
+    },
+    engine.trace.enabled ? (ev, fields) => engine.emit(ev, fields) : undefined
+  )
   const host = makeHost(
     {
       engine,
@@ -238,9 +244,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
         if (layout.uffd >= 0 && kernel.uffd_has_messages(layout.uffd)) engine.schedule(t, { kind: "poll" })
         else requestHangCheck(t)
       },
-      inBurst: (on) => {
-        quiet.kernel = on
-      }
+      inBurst: () => {}
     }
   })
 
@@ -282,6 +286,8 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   }
 
   const hung: string[] = []
+  // from here the VMM traces its own calls (vmm.*); the kernel's lines would repeat them
+  quiet.kernel = true
   const unTap = tapKernel(kernel, checker)
   checker.start()
   const program = Effect.gen(function* () {

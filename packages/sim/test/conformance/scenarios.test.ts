@@ -19,7 +19,10 @@ function yamlFiles(d: string): string[] {
   return out
 }
 
-const files = yamlFiles(dir).map((p) => relative(root, p))
+const all = yamlFiles(dir).map((p) => relative(root, p))
+// scenarios/failing/ holds runs that must fail (a deliberately buggy VMM): they show the report
+const files = all.filter((f) => !f.startsWith("scenarios/failing/"))
+const failing = all.filter((f) => f.startsWith("scenarios/failing/"))
 
 describe("bundled scenarios", () => {
   it("include the quickstart, the VMM workflow and the seed 003 error cases", () => {
@@ -45,6 +48,13 @@ describe("bundled scenarios", () => {
     // ok already means the hung vCPUs are exactly the scenario's expect.hung_vcpus (default 0)
     expect(typeof r.metrics.hung_vcpus).toBe("number")
     expect(typeof r.metrics.simulated_ns).toBe("number")
+  })
+
+  it.each(failing)("%s fails, naming the invariant", async (file) => {
+    const r = await runText(readFileSync(join(root, file), "utf8"), file)
+    expect(r.ok).toBe(false)
+    expect(r.failures.length).toBeGreaterThan(0)
+    expect(r.failures[0].invariant).not.toBeNull()
   })
 
   it("spec --trace: the same scenario and seed give byte-identical traces", async () => {
