@@ -301,17 +301,54 @@ function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: 
       continue
     }
     const tbl = pmd.pte!
-    for (let a = from; a < to; a += ps) {
-      const i = (a - base) / ps
-      const fl = tbl.flags[i]!
-      const c = vcat | entryCategory(mm, vma, fl, false)
-      if (!st.output(c, a, a + ps, ps)) return false
-      if (wp_allowed && st.arg.flags & U.PM_SCAN_WP_MATCHING && fl & F_PRESENT && st.interesting(c)) {
-        tbl.flags[i] = (fl | F_UFFD) & ~F_WRITE
+    if (wp_allowed && st.arg.flags & U.PM_SCAN_WP_MATCHING) {
+      for (let a = from; a < to; a += ps) {
+        const i = (a - base) / ps
+        const fl = tbl.flags[i]!
+        const c = vcat | entryCategory(mm, vma, fl, false)
+        if (!st.output(c, a, a + ps, ps)) return false
+        if (fl & F_PRESENT && st.interesting(c)) tbl.flags[i] = (fl | F_UFFD) & ~F_WRITE
       }
+      continue
     }
+    if (!scanTable(mm, st, vma, vcat, tbl.flags, (from - base) / ps, (to - base) / ps, from)) return false
   }
   return true
+}
+
+/**
+ * One PTE table, entries [i0, i1): pages with equal flags have equal categories, and consecutive
+ * pages with equal categories are one output range, so output() runs once per run, not per page.
+ */
+function scanTable(
+  mm: Mm,
+  st: ScanState,
+  vma: Vma,
+  vcat: number,
+  flags: Uint16Array,
+  i0: number,
+  i1: number,
+  addr0: number
+): boolean {
+  const ps = mm.page_size
+  let lastFl = -1
+  let c = 0
+  let runCat = -1
+  let runStart = addr0
+  for (let i = i0; i < i1; i++) {
+    const fl = flags[i]!
+    if (fl !== lastFl) {
+      lastFl = fl
+      c = vcat | entryCategory(mm, vma, fl, false)
+    }
+    if (c !== runCat) {
+      const a = addr0 + (i - i0) * ps
+      if (runCat >= 0 && !st.output(runCat, runStart, a, ps)) return false
+      runCat = c
+      runStart = a
+    }
+  }
+  return runCat < 0 || st.output(runCat, runStart, addr0 + (i1 - i0) * ps, ps)
 }
 
 function wpMatch(s: Slot, st: ScanState, c: number): void {
