@@ -1,6 +1,7 @@
 // argv → a command. node:util parseArgs is enough for this command set; errors are values, not throws.
 // Each command has its own options, so an option another command takes is still an error here.
 import { type ParseArgsConfig, parseArgs } from "node:util"
+import { isMutant, MUTANT_NAMES } from "@rwpsim/sim"
 import { parseAddressArg, parseDurationArg } from "@rwpsim/trace"
 
 export interface TraceFilterArgs {
@@ -20,6 +21,8 @@ export type Command =
       readonly json: boolean
       /** --progress / --no-progress; undefined: a bar when stderr is a TTY and not --json. */
       readonly progress: boolean | undefined
+      /** --mutant NAME (repeatable): deliberate kernel or VMM bugs to switch on. */
+      readonly mutants: readonly string[]
     }
   | { readonly cmd: "check"; readonly files: readonly string[]; readonly json: boolean }
   | {
@@ -42,7 +45,9 @@ export interface UsageError {
 }
 
 export const USAGE = `usage:
-  rwpsim run FILE... [--seed N] [--trace PATH] [--json]   run scenarios (exit 0 ok, 1 expectation failed, 2 invalid)
+  rwpsim run FILE... [--seed N] [--trace PATH] [--json] [--mutant NAME]...
+                                                         run scenarios (exit 0 ok, 1 expectation failed, 2 invalid);
+                                                         --mutant switches on a deliberate kernel or VMM bug
   rwpsim check FILE... [--json]                          validate scenarios only
   rwpsim trace FILE [--page ADDR] [--vcpu N] [--from DUR] [--to DUR] [--ev NAME[,NAME]]
                     [--perfetto OUT.json] [--color|--no-color]
@@ -72,7 +77,8 @@ const OPTIONS: Record<string, Options> = {
     trace: { type: "string" },
     json: { type: "boolean", default: false },
     progress: { type: "boolean" },
-    "no-progress": { type: "boolean" }
+    "no-progress": { type: "boolean" },
+    mutant: { type: "string", multiple: true }
   },
   check: { json: { type: "boolean", default: false } },
   trace: {
@@ -162,7 +168,11 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       }
       const progress = toggle(values, "progress")
       if (typeof progress === "object") return progress
-      return { cmd: "run", files: positionals, seed, trace: str(values.trace), json, progress }
+      const mutants = (Array.isArray(values.mutant) ? values.mutant : []).map(String)
+      const unknown = mutants.find((m) => !isMutant(m))
+      if (unknown !== undefined)
+        return usage(`--mutant: unknown mutant "${unknown}" (known: ${MUTANT_NAMES.join(", ")})`)
+      return { cmd: "run", files: positionals, seed, trace: str(values.trace), json, progress, mutants }
     }
     case "check":
       if (positionals.length === 0) return usage("check: no scenario file given")

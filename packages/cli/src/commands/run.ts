@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync } from "node:fs"
 import { basename, extname, join } from "node:path"
 import { formatScenarioError, parseScenario, type Scenario, type ScenarioError } from "@rwpsim/scenario"
-import { type RunFailure, type RunResult, runScenario, validateScenario } from "@rwpsim/sim"
+import { applyMutants, type RunFailure, type RunResult, runScenario, validateScenario } from "@rwpsim/sim"
 import type { Progress } from "../progress.ts"
 import { TraceFile } from "../traceFile.ts"
 import { formatRun } from "../report.ts"
@@ -67,11 +67,14 @@ export function runFile(
   file: string,
   seed: number | undefined,
   tracePath: string | undefined,
-  progress?: Progress
+  progress?: Progress,
+  mutants: readonly string[] = []
 ): FileOutcome {
   const loaded = readScenario(file)
   if (!loaded.ok) return invalid(file, loaded.errors)
-  const scenario = loaded.scenario
+  const mutated = applyMutants(loaded.scenario, mutants)
+  if (!mutated.ok) return invalid(file, [{ _tag: "ScenarioError", file, path: [], message: mutated.message }])
+  const scenario = mutated.scenario
   const effectiveSeed = seed ?? scenario.seed
   let sink: TraceFile
   try {
@@ -84,12 +87,12 @@ export function runFile(
   progress?.total(scenario.workload === undefined ? 0 : scenario.workload.duration)
   let result: RunResult
   try {
-    result = runScenario(scenario, { seed: effectiveSeed, sink, file })
+    result = runScenario(scenario, { seed: effectiveSeed, sink, file, mutants: mutated.kernel })
   } finally {
     openTraces.delete(sink)
   }
   const trace_sha256 = sink.close()
-  const replay = `rwpsim run ${file} --seed ${effectiveSeed}`
+  const replay = `rwpsim run ${file} --seed ${effectiveSeed}${mutants.map((m) => ` --mutant ${m}`).join("")}`
   const json = {
     scenario: file,
     name: scenario.name,
