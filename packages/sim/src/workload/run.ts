@@ -27,6 +27,7 @@ import { CycleSums, workloadMetrics } from "./metrics.ts"
 import { RunObserver } from "./observer.ts"
 import { tapKernel } from "./tap.ts"
 import { runEvents } from "./loop.ts"
+import { seedGroundTruth } from "./seed.ts"
 import { emitAt } from "./trace.ts"
 
 /** Builds the run's kernel (a test may pass a faulty one to show that an invariant catches it). */
@@ -125,12 +126,15 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     }
   }
   kernel.drain_woken()
+  const seeded = scenario.steps.length > 0
 
   // ---- the guest, the VMM, the checker ----------------------------------------------------------
   const base_ns = engine.now_ns
   const end_ns = base_ns + w.duration
   const stats0 = { ...kernel.stats }
   const gt = new GroundTruth(layout.pages)
+  // what the steps left in guest memory is what the guest must read back
+  if (seeded) seedGroundTruth(kernel, layout, gt)
   const device = storageDevice(w)
   const cycles = new CycleSums()
   const handlerState = new HandlerState()
