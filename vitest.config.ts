@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config"
 const resolve = { conditions: ["@rwpsim/source"] }
 const ssr = { resolve: { conditions: ["@rwpsim/source"], externalConditions: ["@rwpsim/source"] } }
 const sweep = process.env.RWPSIM_SWEEP === "1"
+// `npm run test:browser`: the HTML report in headless Chromium (Debian's chromium, playwright-core)
+const browser = process.env.RWPSIM_BROWSER === "1"
 
 export default defineConfig({
   resolve,
@@ -31,6 +33,18 @@ export default defineConfig({
           passWithNoTests: true,
           setupFiles: ["./vitest.setup.ts"],
           testTimeout: 600_000
+        }
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          name: "browser",
+          include: browser ? ["packages/*/test/**/*.browser.test.ts"] : [],
+          passWithNoTests: true,
+          setupFiles: ["./vitest.setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000
         }
       }
     ]

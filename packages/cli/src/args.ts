@@ -1,7 +1,6 @@
 // argv → a command. node:util parseArgs is enough for this command set; errors are values, not throws.
 // Each command has its own options, so an option another command takes is still an error here.
 import { type ParseArgsConfig, parseArgs } from "node:util"
-import { isMutant, MUTANT_NAMES } from "@rwpsim/sim"
 import { parseAddressArg, parseDurationArg } from "@rwpsim/trace"
 
 export interface TraceFilterArgs {
@@ -21,7 +20,7 @@ export type Command =
       readonly json: boolean
       /** --progress / --no-progress; undefined: a bar when stderr is a TTY and not --json. */
       readonly progress: boolean | undefined
-      /** --mutant NAME (repeatable): deliberate kernel or VMM bugs to switch on. */
+      /** --mutant NAME (repeatable): deliberate kernel or VMM bugs to switch on (checked by `unknownMutant`). */
       readonly mutants: readonly string[]
     }
   | { readonly cmd: "check"; readonly files: readonly string[]; readonly json: boolean }
@@ -169,9 +168,6 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       const progress = toggle(values, "progress")
       if (typeof progress === "object") return progress
       const mutants = (Array.isArray(values.mutant) ? values.mutant : []).map(String)
-      const unknown = mutants.find((m) => !isMutant(m))
-      if (unknown !== undefined)
-        return usage(`--mutant: unknown mutant "${unknown}" (known: ${MUTANT_NAMES.join(", ")})`)
       return { cmd: "run", files: positionals, seed, trace: str(values.trace), json, progress, mutants }
     }
     case "check":
@@ -209,4 +205,17 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
       if (positionals.length > 0) return usage("schema takes no arguments")
       return { cmd: "schema" }
   }
+}
+
+/**
+ * The usage error for a --mutant name the simulator does not know, or undefined. Apart from
+ * parseCommand so that argv parsing does not load the simulator (the trace readers start fast).
+ */
+export async function unknownMutant(mutants: readonly string[]): Promise<UsageError | undefined> {
+  if (mutants.length === 0) return undefined
+  const { isMutant, MUTANT_NAMES } = await import("@rwpsim/sim")
+  const unknown = mutants.find((m) => !isMutant(m))
+  return unknown === undefined
+    ? undefined
+    : usage(`--mutant: unknown mutant "${unknown}" (known: ${MUTANT_NAMES.join(", ")})`)
 }

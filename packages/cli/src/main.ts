@@ -1,8 +1,9 @@
 // The rwpsim command: the only place that touches argv, the file system and the process.
-import { scenarioJsonSchema } from "@rwpsim/scenario"
-import { RWPSIM_VERSION } from "@rwpsim/sched"
-import { type Command, parseCommand, USAGE } from "./args.ts"
-import { checkFile, type ExitCode, type FileOutcome, openTraces, runFile, tracePathFor } from "./commands/run.ts"
+// Each command loads what it needs when it runs: the trace readers start in a fraction of the time
+// the simulator's modules take to load.
+import { type Command, parseCommand, USAGE, unknownMutant } from "./args.ts"
+import type { ExitCode, FileOutcome } from "./commands/run.ts"
+import type { TraceFile } from "./traceFile.ts"
 import { type Io, OutputClosed, processIo } from "./output.ts"
 import { Progress } from "./progress.ts"
 
@@ -12,7 +13,12 @@ function emit(outcome: FileOutcome, json: boolean): void {
   for (const line of outcome.stderr) process.stderr.write(`${line}\n`)
 }
 
-function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): ExitCode {
+/** Open trace files of `rwpsim run` (once it has loaded), for the SIGINT and crash paths. */
+let openTraces: ReadonlySet<TraceFile> = new Set()
+
+async function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): Promise<ExitCode> {
+  const { checkFile, openTraces: open, runFile, tracePathFor } = await import("./commands/run.ts")
+  openTraces = open
   let exit: ExitCode = 0
   const many = command.files.length > 1
   const bar =
@@ -23,7 +29,7 @@ function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): ExitCode
     bar?.start(file, i, command.files.length)
     const outcome =
       command.cmd === "run"
-        ? runFile(file, command.seed, tracePathFor(command.trace, file, many), bar)
+        ? runFile(file, command.seed, tracePathFor(command.trace, file, many), bar, command.mutants)
         : checkFile(file)
     bar?.clear()
     emit(outcome, command.json)
@@ -51,12 +57,19 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
       process.stdout.write(`${USAGE}\n`)
       return 0
     case "version":
-      process.stdout.write(`${RWPSIM_VERSION}\n`)
+      process.stdout.write(`${(await import("@rwpsim/sched")).RWPSIM_VERSION}\n`)
       return 0
     case "schema":
-      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify((await import("@rwpsim/scenario")).scenarioJsonSchema(), null, 2)}\n`)
       return 0
-    case "run":
+    case "run": {
+      const bad = await unknownMutant(command.mutants)
+      if (bad !== undefined) {
+        process.stderr.write(`rwpsim: ${bad.message}\n${USAGE}\n`)
+        return 2
+      }
+      return runFiles(command)
+    }
     case "check":
       return runFiles(command)
     // the trace readers load only when used: `rwpsim run` starts as fast as before
@@ -70,6 +83,12 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
       return (await import("./commands/report.ts")).reportCommand(command, io)
   }
 }
+
+// `rwpsim run ... | head`: a reader that went away ends the output, not with a stack trace.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  throw e
+})
 
 // On interrupt, flush every trace written so far, then exit as a shell expects (128 + SIGINT).
 process.once("SIGINT", () => {

@@ -2,7 +2,7 @@
 // each parsed and checked (TraceParser) and handed to `visit`. A file that is not a trace, or that
 // was cut short, ends with a TraceError naming the line; so does a file that cannot be read.
 import { createReadStream } from "node:fs"
-import { TraceError, type TraceEvent, type TraceHeader, TraceParser } from "@rwpsim/trace"
+import { ThreadAttributor, TraceError, type TraceEvent, type TraceHeader, TraceParser } from "@rwpsim/trace"
 
 export interface TraceRead {
   readonly header: TraceHeader
@@ -75,4 +75,23 @@ export async function readTrace(file: string, visit: Visit): Promise<TraceRead |
     if (end !== undefined) return new TraceError(end.line, end.message, file)
   }
   return { header: parser.header!, lines: parser.lines, end: parser.end, stopped }
+}
+
+/** What `visitThreaded` sees: each event with its thread (ThreadAttributor), in trace order. */
+export type ThreadedVisit = (e: TraceEvent, thread: string, header: TraceHeader) => undefined | "stop"
+
+/** readTrace, with each event's thread: VMM call lines wait for the sleep that names their thread. */
+export async function readThreaded(file: string, visit: ThreadedVisit): Promise<TraceRead | TraceError> {
+  let header: TraceHeader | undefined
+  let stop = false
+  const attributor = new ThreadAttributor((e, thread) => {
+    if (!stop && visit(e, thread, header!) === "stop") stop = true
+  })
+  const r = await readTrace(file, (e, h) => {
+    header = h
+    attributor.push(e)
+    return stop ? "stop" : undefined
+  })
+  if (!(r instanceof TraceError) && !stop) attributor.end()
+  return r
 }

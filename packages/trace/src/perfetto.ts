@@ -54,7 +54,6 @@ export class PerfettoExport {
   #scriptIo: Open | null = null
   #resident = 0
   #pageBytes = 4096
-  #current: string | null = null
   #last_t = 0
 
   constructor(header: TraceHeader, sink: (s: string) => void) {
@@ -116,12 +115,14 @@ export class PerfettoExport {
     return a
   }
 
-  /** One trace event, in order; `keep` false when a filter drops it (it still updates the state). */
-  event(e: TraceEvent, keep = true): void {
+  /**
+   * One trace event with its thread (ThreadAttributor), in order; `keep` false when a filter drops
+   * it (it still updates the state).
+   */
+  event(e: TraceEvent, by: string, keep = true): void {
     const t = e.t
     this.#last_t = t
     const thread = typeof e.thread === "string" ? e.thread : null
-    if (e.ev === "resume" && thread !== null) this.#current = thread
     if (e.ev === "workload.setup") this.#pageBytes = num(e.page_bytes) ?? this.#pageBytes
     // the cost of a VMM call is the sleep that follows it on the same thread
     if (e.ev === "sleep" && thread !== null) {
@@ -140,10 +141,16 @@ export class PerfettoExport {
     }
     if ((e.ev === "sleep" || e.ev === "park" || e.ev === "exit") && thread !== null) {
       this.#flushCall(thread, t, keep)
-      if (this.#current === thread) this.#current = null
     }
-    if (e.ev.startsWith("vmm.")) this.#vmmCall(e, keep)
-    else if (keep) this.#other(e)
+    if (e.ev === "vmm.pread") {
+      // a submission, not a call: the handler goes on; the read is on the storage track
+      const done = num(e.done)
+      if (keep) {
+        this.#instant(PID_VMM, TID_HANDLER, "storage read submitted", e.t, this.#args(e))
+        if (done !== undefined) this.#slice(PID_STORAGE, 1, "pread", e.t, done, this.#args(e))
+      }
+    } else if (e.ev.startsWith("vmm.")) this.#vmmCall(e, by, keep)
+    else if (keep) this.#other(e, by)
   }
 
   #flushCall(thread: string, t: number, keep: boolean): void {
@@ -153,13 +160,12 @@ export class PerfettoExport {
     if (keep) this.#slice(PID_VMM, thread === "handler" ? TID_HANDLER : TID_TRACKER, c.name, c.t, t, c.args)
   }
 
-  #vmmCall(e: TraceEvent, keep: boolean): void {
+  #vmmCall(e: TraceEvent, thread: string, keep: boolean): void {
     const t = e.t
-    const thread = this.#current ?? "tracker"
     this.#flushCall(thread, t, keep)
     const args = this.#args(e)
     this.#call.set(thread, { name: e.ev.slice(4), t, args })
-    if (e.ev === "vmm.pread" || e.ev === "vmm.pwrite") {
+    if (e.ev === "vmm.pwrite") {
       const done = num(e.done)
       if (done !== undefined && keep) this.#slice(PID_STORAGE, 1, e.ev.slice(4), t, done, args)
     }
@@ -183,7 +189,7 @@ export class PerfettoExport {
       this.#setPhase("sync-evict", t)
   }
 
-  #other(e: TraceEvent): void {
+  #other(e: TraceEvent, by: string): void {
     const t = e.t
     switch (e.ev) {
       case "vcpu.block": {
@@ -265,13 +271,13 @@ export class PerfettoExport {
         this.#scriptIo = { name: e.ev, t, args: this.#args(e) }
         return
       case "k.uffd_copy":
-        if (this.#current === null) {
+        if (by === "script") {
           this.#resident += Math.max(1, Math.round((num(e.len) ?? 0) / this.#pageBytes))
           this.#counter("resident pages", t, { resident: this.#resident })
         }
         return
       case "k.punch_hole":
-        if (this.#current === null) {
+        if (by === "script") {
           this.#resident -= Math.round((num(e.len) ?? 0) / this.#pageBytes)
           this.#counter("resident pages", t, { resident: this.#resident })
         }

@@ -16,28 +16,26 @@ export class StateSketch {
   phase: string | null = null
   cycles = 0
   mode: "async" | "sync" | null = null
-  #current: string | null = null
+  /** Threads whose next sleep is a call's cost (the call stays what they are doing). */
+  readonly #called = new Set<string>()
 
-  learn(e: TraceEvent, space: AddressSpace): void {
+  /** One event and its thread (ThreadAttributor), in order. */
+  learn(e: TraceEvent, space: AddressSpace, thread: string): void {
     const at = showTime(e.t)
-    const thread = typeof e.thread === "string" ? e.thread : null
     switch (e.ev) {
       case "resume":
-        if (thread !== null) {
-          this.#current = thread
-          this.threads.set(thread, `running since ${at}`)
-        }
+      case "unpark":
+        this.threads.set(thread, `running since ${at}`)
         return
       case "sleep":
-        if (thread !== null) this.threads.set(thread, `sleeping until ${showTime(num(e.until) ?? e.t)}`)
-        if (this.#current === thread) this.#current = null
+        if (!this.#called.has(thread)) this.threads.set(thread, `sleeping until ${showTime(num(e.until) ?? e.t)}`)
+        this.#called.delete(thread)
         return
       case "park":
-        if (thread !== null) this.threads.set(thread, `parked on ${String(e.on)} since ${at}`)
-        if (this.#current === thread) this.#current = null
+        this.threads.set(thread, `parked on ${String(e.on)} since ${at}`)
         return
       case "exit":
-        if (thread !== null) this.threads.set(thread, `exited at ${at}`)
+        this.threads.set(thread, `exited at ${at}`)
         return
       case "vcpu.block":
       case "vcpu.block_again":
@@ -60,12 +58,13 @@ export class StateSketch {
         this.cycles = (num(e.cycle) ?? this.cycles) + 1
         return
     }
-    if (e.ev.startsWith("vmm.") && this.#current !== null) {
+    if (e.ev.startsWith("vmm.") && !thread.startsWith("vcpu")) {
       const args = fieldsOf(e)
         .map(([k, v]) => `${k}=${showValue(e.ev, k, v, space)}`)
         .join(" ")
-      this.threads.set(this.#current, `in ${e.ev} ${args} (${at})`)
-      if (this.#current === "tracker") {
+      this.threads.set(thread, `in ${e.ev} ${args} (since ${at})`)
+      this.#called.add(thread)
+      if (thread === "tracker") {
         if ((e.ev === "vmm.rwprotect" || e.ev === "vmm.writeprotect") && (num(e.mode) ?? 0) !== 0) this.phase = "detect"
         else if (e.ev === "vmm.pagemap_scan") this.phase = "scan"
         else if (e.ev === "vmm.pwrite" || e.ev === "vmm.punch_hole" || e.ev === "vmm.madvise_pageout")
@@ -73,7 +72,7 @@ export class StateSketch {
         else if (e.ev === "vmm.set_mode" && ((num(e.enable) ?? 0) & RWP_ASYNC) !== 0) this.phase = "resume"
       }
     }
-    if (e.ev === "k.set_mode") {
+    if (e.ev === "k.set_mode" || e.ev === "vmm.set_mode") {
       if (((num(e.disable) ?? 0) & RWP_ASYNC) !== 0) this.mode = "sync"
       if (((num(e.enable) ?? 0) & RWP_ASYNC) !== 0) this.mode = "async"
     }

@@ -59,7 +59,7 @@ class Cause {
 
   learn(e: TraceEvent, thread: string): void {
     if (e.ev === "step") this.step = `step ${String(e.i)} (${String(e.op)})`
-    if (e.ev === "k.set_mode") {
+    if (e.ev === "k.set_mode" || e.ev === "vmm.set_mode") {
       if (((num(e.disable) ?? 0) & RWP_ASYNC) !== 0) this.mode = "sync"
       if (((num(e.enable) ?? 0) & RWP_ASYNC) !== 0) this.mode = "async"
     }
@@ -106,12 +106,20 @@ export class PageStory {
   /** One event of the trace (call for every event, after space.learn and threadOf). */
   event(e: TraceEvent, thread: string, space: AddressSpace, page: PageTarget | undefined): void {
     this.#cause.learn(e, thread)
-    this.#state.learn(e, space)
+    this.#state.learn(e, space, thread)
+    const echo = this.#kernelEcho(e)
     if (page === undefined) return
-    if (e.ev === "k.set_mode" || e.ev === "vmm.pagemap_scan" || e.ev === "scan" || e.ev === "vcpus.pause") {
-      if (this.#everPopulated) this.#context(e, thread, space)
+    if (
+      e.ev === "k.set_mode" ||
+      (e.ev === "vmm.set_mode" && !echo) ||
+      e.ev === "vmm.pagemap_scan" ||
+      e.ev === "scan" ||
+      e.ev === "vcpus.pause"
+    ) {
+      if (this.lines.length > 0) this.#context(e, thread, space)
       return
     }
+    if (echo) return
     if (!space.touches(e, page)) return
     const told = this.#tell(e, thread, space, page)
     if (told === null) return
@@ -137,9 +145,18 @@ export class PageStory {
     })
   }
 
+  #previous: TraceEvent | undefined
+
+  /** A vmm.* call right after the kernel's own line for it (same time): told once, by the kernel's. */
+  #kernelEcho(e: TraceEvent): boolean {
+    const p = this.#previous
+    this.#previous = e
+    return p !== undefined && e.ev.startsWith("vmm.") && p.t === e.t && p.ev === `k.${e.ev.slice(4)}`
+  }
+
   #context(e: TraceEvent, thread: string, space: AddressSpace): void {
     let text: string
-    if (e.ev === "k.set_mode") {
+    if (e.ev === "k.set_mode" || e.ev === "vmm.set_mode") {
       const on = ((num(e.enable) ?? 0) & RWP_ASYNC) !== 0
       text = on
         ? "UFFDIO_SET_MODE enable RWP_ASYNC: back to async mode (every waiter woken)"
@@ -201,7 +218,8 @@ export class PageStory {
         }
       case "k.uffd_unregister":
         return { kind: "register", text: `unregistered from userfaultfd ${String(e.fd)} (protection dropped)` }
-      case "k.rwprotect": {
+      case "k.rwprotect":
+      case "vmm.rwprotect": {
         const mode = num(e.mode) ?? 0
         if ((mode & 1) !== 0) {
           this.#protected++
@@ -299,11 +317,12 @@ export class PageStory {
           text: `reported cold and evicted: madvise(MADV_PAGEOUT) over ${range(num(e.start))} (to swap)`
         }
       case "k.punch_hole":
+      case "vmm.punch_hole":
         this.#gone = true
         if (!this.#workload()) this.#evicted++
         return {
           kind: "punch",
-          text: `hole punched (fallocate PUNCH_HOLE) in ${String(e.file)} at ${hex(num(e.off) ?? 0)} (+${showSize(len ?? 0)}): the page left memory; the next access faults MISSING`
+          text: `hole punched (fallocate PUNCH_HOLE) in ${String(e.file ?? "guest")} at ${hex(num(e.off) ?? num(e.offset) ?? 0)} (+${showSize(len ?? 0)}): the page left memory; the next access faults MISSING`
         }
       case "vmm.pread":
         return {
@@ -335,10 +354,6 @@ export class PageStory {
         }
       case "violation":
         return { kind: "loss", text: `violation of ${String(e.invariant)}: ${String(e.message)}` }
-      case "vmm.rwprotect":
-      case "vmm.punch_hole":
-      case "vmm.set_mode":
-        return null // the kernel's line tells it
       case "workload.setup":
         return {
           kind: "map",

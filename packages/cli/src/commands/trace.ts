@@ -7,13 +7,12 @@ import {
   formatEvent,
   PerfettoExport,
   PLAIN,
-  ThreadTracker,
   TraceError,
   TraceFilter
 } from "@rwpsim/trace"
 import type { Command } from "../args.ts"
 import type { Io } from "../output.ts"
-import { readTrace } from "../traceInput.ts"
+import { readThreaded } from "../traceInput.ts"
 import type { ExitCode } from "./run.ts"
 
 type TraceCommand = Extract<Command, { cmd: "trace" }>
@@ -27,14 +26,12 @@ export function useColour(flag: boolean | undefined, io: Io, env: NodeJS.Process
 export async function traceCommand(c: TraceCommand, io: Io, env: NodeJS.ProcessEnv = {}): Promise<ExitCode> {
   if (c.perfetto !== undefined) return perfetto(c, c.perfetto, io)
   const space = new AddressSpace()
-  const threads = new ThreadTracker()
   const filter = new TraceFilter(c.filter)
   const paint = useColour(c.color, io, env) ? ANSI : PLAIN
   let shown = 0
-  const r = await readTrace(c.file, (e, header) => {
+  const r = await readThreaded(c.file, (e, thread, header) => {
     if (e.seq === 0) io.out(paint.dim(`# ${header.scenario} (seed ${header.seed}, rwpsim ${header.rwpsim})`))
     space.learn(e)
-    const thread = threads.threadOf(e)
     if (filter.done(e)) return "stop"
     if (!filter.accepts(e, space)) return undefined
     io.out(formatEvent(e, thread, space, paint))
@@ -79,12 +76,12 @@ async function perfetto(c: TraceCommand, out: string, io: Io): Promise<ExitCode>
   const space = new AddressSpace()
   let exp: PerfettoExport | undefined
   try {
-    const r = await readTrace(c.file, (e, header) => {
+    const r = await readThreaded(c.file, (e, thread, header) => {
       exp ??= new PerfettoExport(header, sink)
       space.learn(e)
       if (filter.done(e)) return "stop"
       const keep = filter.accepts(e, space)
-      exp.event(e, keep)
+      exp.event(e, thread, keep)
       return undefined
     })
     if (r instanceof TraceError) {

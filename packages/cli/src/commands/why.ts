@@ -1,26 +1,25 @@
 // `rwpsim why --page ADDR FILE`: the story of one page, streamed from the trace.
-import { AddressSpace, formatTime, type PageTarget, PageStory, ThreadTracker, TraceError } from "@rwpsim/trace"
+import { AddressSpace, formatTime, type PageTarget, PageStory, TraceError } from "@rwpsim/trace"
 import type { Command } from "../args.ts"
 import type { Io } from "../output.ts"
-import { readTrace } from "../traceInput.ts"
+import { readThreaded } from "../traceInput.ts"
 import type { ExitCode } from "./run.ts"
 
 type WhyCommand = Extract<Command, { cmd: "why" }>
 
 export async function whyCommand(c: WhyCommand, io: Io): Promise<ExitCode> {
   const space = new AddressSpace()
-  const threads = new ThreadTracker()
   const story = new PageStory(() => space.guest !== null)
   let page: PageTarget | undefined
   let problem = "not in the trace"
-  const r = await readTrace(c.file, (e) => {
+  const r = await readThreaded(c.file, (e, thread) => {
     space.learn(e)
     if (page === undefined || e.ev === "k.mmap" || e.ev === "workload.setup") {
       const p = space.resolve(c.page.base, c.page.offset)
       if (typeof p === "string") problem = p
       else page = p
     }
-    story.event(e, threads.threadOf(e), space, page)
+    story.event(e, thread, space, page)
     return undefined
   })
   if (r instanceof TraceError) {
