@@ -68,8 +68,12 @@ export async function readTrace(file: string, visit: Visit): Promise<TraceRead |
   }
   if (failure !== undefined) return failure
   if (!stopped) {
-    if (rest !== "") {
-      if (!line(rest)) return failure ?? { header: parser.header!, lines: parser.lines, end: parser.end, stopped }
+    if (rest !== "" && !line(rest)) {
+      // the last line has no newline: a cut trace, whatever else is wrong with that line
+      const f = failure as TraceError | undefined // set by line()
+      if (f !== undefined)
+        return new TraceError(f.line, `truncated: the last line has no end of line (${f.message})`, file)
+      return { header: parser.header!, lines: parser.lines, end: parser.end, stopped }
     }
     const end = parser.finish(rest === "")
     if (end !== undefined) return new TraceError(end.line, end.message, file)

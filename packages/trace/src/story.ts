@@ -128,7 +128,15 @@ export class PageStory {
       this.#pendingContext = []
     }
     const prev = this.lines[this.lines.length - 1]
-    if (prev !== undefined && prev.kind === told.kind && prev.text === told.text && prev.thread === thread) {
+    // repeats fold: the same line again, or another violation of the same invariant
+    const key = e.ev === "violation" ? `violation:${String(e.invariant)}` : told.text
+    const prevKey =
+      prev === undefined
+        ? undefined
+        : prev.kind === "loss" && prev.text.startsWith("violation of ")
+          ? `violation:${prev.text.slice(13).split(":")[0]}`
+          : prev.text
+    if (prev !== undefined && prev.kind === told.kind && prevKey === key && prev.thread === thread) {
       prev.repeats++
       prev.lastT = e.t
       return
