@@ -4,7 +4,10 @@ import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
+
+// each test starts the CLI from source in child processes (about 1-2 s each on a busy machine)
+vi.setConfig({ testTimeout: 30_000 })
 
 const root = join(import.meta.dirname, "..", "..", "..")
 const main = join(root, "packages", "cli", "src", "main.ts")

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { parseCommand } from "../src/args.ts"
 import { diffCommand } from "../src/commands/diff.ts"
 import { reportCommand, reportData } from "../src/commands/report.ts"
@@ -12,6 +12,9 @@ import { whyCommand } from "../src/commands/why.ts"
 import { memoryIo } from "../src/output.ts"
 import { Progress } from "../src/progress.ts"
 import { dir, root, SCRIPT, traceOf, WORKLOAD } from "./traces.ts"
+
+// traces are generated on first use, and two tests start the CLI in a child process
+vi.setConfig({ testTimeout: 30_000 })
 
 const RACE = join(root, "scenarios", "race", "seed-001-cold-scan.yaml")
 

@@ -58,6 +58,7 @@ export class StateSketch {
         this.cycles = (num(e.cycle) ?? this.cycles) + 1
         return
     }
+    if (e.ev === "vmm.pread") return // a submission: the thread goes on (its sleep says until when)
     if (e.ev.startsWith("vmm.") && !thread.startsWith("vcpu")) {
       const args = fieldsOf(e)
         .map(([k, v]) => `${k}=${showValue(e.ev, k, v, space)}`)

@@ -51,8 +51,10 @@ export class ThreadAttributor {
   /** Before the first `spawn`, the VMM's main thread sets up (mmap, register): "vmm". */
   #spawned = false
 
-  constructor(out: Attributed) {
+  /** `fromStart` false: the events are a window inside a trace (its setup is not in them). */
+  constructor(out: Attributed, fromStart = true) {
     this.#out = out
+    this.#spawned = !fromStart
   }
 
   /** The next event of the trace. */

@@ -239,7 +239,7 @@ function compare(a: File, b: File, c: DiffCommand, io: Io): ExitCode {
   // threads: each window with what follows it (the sleeps after VMM calls name their threads)
   const threadsOf = (events: readonly TraceEvent[]): Map<number, string> => {
     const m = new Map<number, string>()
-    const at = new ThreadAttributor((e, thread) => void m.set(e.seq, thread))
+    const at = new ThreadAttributor((e, thread) => void m.set(e.seq, thread), events[0]?.seq === 0)
     for (const e of events) at.push(e)
     at.end()
     return m
