@@ -1,15 +1,7 @@
 // `rwpsim trace FILE`: the human view, one line per event, with filters; or, with --perfetto,
 // the Chrome trace-event JSON that ui.perfetto.dev opens. Both stream: constant memory.
 import { closeSync, openSync, writeSync } from "node:fs"
-import {
-  AddressSpace,
-  ANSI,
-  formatEvent,
-  PerfettoExport,
-  PLAIN,
-  TraceError,
-  TraceFilter
-} from "@rwpsim/trace"
+import { AddressSpace, ANSI, formatEvent, PerfettoExport, PLAIN, TraceError, TraceFilter } from "@rwpsim/trace"
 import type { Command } from "../args.ts"
 import type { Io } from "../output.ts"
 import { readThreaded } from "../traceInput.ts"
