@@ -62,6 +62,8 @@ export async function readTrace(file: string, visit: Visit): Promise<TraceRead |
       rest += chunk.slice(start)
     }
   } catch (e) {
+    // the file's errors (ENOENT, EISDIR, EIO) are the user's; anything else is not ours to hide
+    if (typeof (e as { code?: unknown }).code !== "string") throw e
     return openError(file, e)
   } finally {
     stream.destroy()
