@@ -86,32 +86,49 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     return present
   })
 
-  /** pwrite → punch → (wake) of one range of shmem/hugetlbfs pages through io_mem. */
-  const evictFile = (r: PageRange, wake: boolean) =>
+  /** A range whose pwrite is in flight: its words were read from io_mem when it was submitted. */
+  interface Pwrite {
+    readonly r: PageRange
+    readonly done: number
+  }
+
+  /**
+   * pwrite(storage_fd, io_mem + off, len, off) of one range of shmem/hugetlbfs pages: the copy reads
+   * io_mem now (it bypasses RWP) and the I/O completes at the returned time (null: io_mem failed).
+   */
+  const submitPwrite = (r: PageRange) =>
     Effect.gen(function* () {
       const off = r.first * pb
-      const len = r.count * pb
-      // pwrite(storage_fd, io_mem + off, len, off): the copy reads io_mem now (it bypasses RWP)
       for (let i = 0; i < r.count; i++) {
         const code = kernel.access(host.tasks.tracker, layout.io_mem + off + i * pb, false, 0, false)
         if (code !== K.ACCESS_DONE) {
           observer.vmmError(`pwrite from io_mem page ${r.first + i}: the read of io_mem returned ${code}`)
-          return
+          return null
         }
-        words[i] = kernel.access_value >>> 0
+        words[r.first + i] = kernel.access_value >>> 0
       }
       host.kernelCalled()
-      observer.pwritten(r.first, words, r.count)
+      observer.pwritten(r.first, words.subarray(r.first, r.first + r.count), r.count)
       const t0 = yield* sys.now
-      const done = device.submit(t0, len)
-      for (let i = 0; i < r.count; i++) store.write(r.first + i, words[i])
+      const done = device.submit(t0, r.count * pb)
+      for (let i = 0; i < r.count; i++) store.write(r.first + i, words[r.first + i])
       yield* sys.emit("vmm.pwrite", { first: r.first, pages: r.count, done })
-      yield* sys.sleep(done - t0)
+      return { r, done } satisfies Pwrite
+    })
+
+  /** Once its pwrite is done: punch the range out of the file, then wake its waiters. */
+  const completePwrite = (w: Pwrite, wake: boolean) =>
+    Effect.gen(function* () {
+      const { r } = w
+      state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (waiting for its pwrite)`
+      yield* sys.sleep(w.done - (yield* sys.now))
       // the copy is in storage before the punch: a MISSING fault from the punch on must find it there
       // (marking after the punch lets a fault in between be answered with a zero page)
       for (let i = 0; i < r.count; i++) if (pages.populated[r.first + i] === 1) pages.evicted[r.first + i] = 1
       // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
-      if (config.bug !== "tracker-skips-punch") check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(off, len))
+      state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (punching)`
+      if (config.bug !== "tracker-skips-punch")
+        check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(r.first * pb, r.count * pb))
       for (let i = 0; i < r.count; i++) {
         const p = r.first + i
         const resident = pages.populated[p] === 1
@@ -120,11 +137,12 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
           state.pages_evicted++
         }
         pages.populated[p] = 0
-        observer.evicted(p, words[i], resident)
+        observer.evicted(p, words[p], resident)
       }
       pages.setRange(pages.evicting, r, 0)
       // the punch does not iterate fault_pending_wqh: wake the vCPUs blocked on this range
       if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
+      state.ranges_evicted++
     })
 
   /** MADV_PAGEOUT → (wake) of one range of anonymous pages; swap I/O at the storage device's pace. */
@@ -143,15 +161,31 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
     })
 
+  /**
+   * Evicts every range of `victims`. Anonymous memory: MADV_PAGEOUT range by range. Files: up to
+   * queue_depth pwrites in flight (as with io_uring or a thread pool), each range punched and woken
+   * as its pwrite completes, in submission order.
+   */
   const evictAll = (victims: readonly PageRange[], wake: boolean) =>
     Effect.gen(function* () {
       for (const r of victims) pages.setRange(pages.evicting, r, 1)
-      for (const r of victims) {
-        state.doing = `evicting pages ${r.first}..${r.first + r.count - 1}`
-        if (layout.backing === "anon") yield* evictAnon(r, wake)
-        else yield* evictFile(r, wake)
-        state.ranges_evicted++
+      if (layout.backing === "anon") {
+        for (const r of victims) {
+          state.doing = `evicting pages ${r.first}..${r.first + r.count - 1}`
+          yield* evictAnon(r, wake)
+          state.ranges_evicted++
+        }
+        return
       }
+      const inflight: Pwrite[] = []
+      for (const r of victims) {
+        if (inflight.length >= device.params.queue_depth) yield* completePwrite(inflight.shift()!, wake)
+        state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (pwrite)`
+        const w = yield* submitPwrite(r)
+        if (w !== null) inflight.push(w)
+        else pages.setRange(pages.evicting, r, 0)
+      }
+      while (inflight.length > 0) yield* completePwrite(inflight.shift()!, wake)
     })
 
   /** Ages every page by the judgement in `hot` and returns the victims among `candidates`. */
@@ -197,6 +231,9 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       // cannot fault (they are unprotected); a fault left on a page that is then kept (younger than
       // cold_age) is released by the SET_MODE(async) below, which wakes every waiter.
       pages.evicting.fill(1)
+      // and only what was in memory at the scan can be judged by it: a page the fault handler copies
+      // in after the walk is unprotected (a write to it would not trap) and the scan never saw it
+      const atScan = layout.backing === "anon" ? null : pages.populated.slice()
       let n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
       if (config.bug === "tracker-stale-scan") {
         // the deliberate bug: judge this cycle by the previous cycle's scan
@@ -208,7 +245,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       }
       observer.scanned(hot, n, "hot")
       state.estimated_sum += n
-      const victims = victimsOf(yield* populatedSet)
+      const victims = victimsOf(atScan ?? (yield* populatedSet))
       pages.evicting.fill(0)
       yield* evictAll(victims, true)
     }
