@@ -10,7 +10,7 @@ export {
   type AccessCharge,
   type GuestMemory
 } from "./memory.ts"
-export { BenchW1Pattern } from "./patterns/bench_w1.ts"
+export { BenchW1Pattern, BenchW2Pattern, Xorshift32 } from "./patterns/bench_w1.ts"
 export { HotColdPattern, type HotShiftSpec } from "./patterns/hot_cold.ts"
 export type { PagePattern } from "./patterns/pattern.ts"
 export { SequentialPattern } from "./patterns/sequential.ts"

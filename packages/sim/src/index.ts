@@ -7,3 +7,11 @@ export { type RunFailure, type RunResult } from "./result.ts"
 export { validateScenario } from "./validate.ts"
 export { machineFeatures, machineSpec } from "./machine.ts"
 export { applyMutants, isMutant, MUTANT_NAMES, type MutantName } from "./mutants.ts"
+export {
+  ACCESS_BENCH_DEFAULTS,
+  type AccessBench,
+  type AccessBenchResult,
+  type AccessBenchSpec,
+  type AccessBenchWorkload,
+  prepareAccessBench
+} from "./bench/access.ts"

@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest"
 import {
   ACCESS_DONE,
   BenchW1Pattern,
+  BenchW2Pattern,
   BURST_DONE_MAX,
   GroundTruth,
   type GuestMemory,
   type RandomSource,
-  Vcpu
+  Vcpu,
+  Xorshift32 as RefStream
 } from "../../src/index.ts"
 
 const N = 1 << 20
@@ -114,5 +116,36 @@ describe("BenchW1Pattern", () => {
     let hot = 0
     for (let i = 0; i < 10_000; i++) if (p.next(rng, 0) < 100) hot++
     expect(Math.abs(hot / 10_000 - 0.9)).toBeLessThan(0.01)
+  })
+})
+
+describe("BenchW1Pattern's int31 reduction", () => {
+  it("draws what ref.c's u32 % draws", () => {
+    const p = new BenchW1Pattern(0, N)
+    const a = new RefStream()
+    const b = new RefStream()
+    for (let i = 0; i < 200_000; i++) {
+      const r1 = b.nextU32()
+      const r2 = b.nextU32()
+      const want = r1 % 10 !== 0 ? r2 % p.hot_count : p.hot_count + (r2 % (N - p.hot_count))
+      if (p.next(a, 0) !== want) expect.fail(`draw ${i}: ${want} expected`)
+    }
+  })
+})
+
+describe("BenchW2Pattern", () => {
+  it("draws r0 first; re-touches the previous page unless r0 & 7 is 0 or the burst starts", () => {
+    const p = new BenchW2Pattern(0, N, 4)
+    const a = new RefStream()
+    const ref = new RefStream()
+    const w1 = new BenchW1Pattern(0, N)
+    let prev = -1
+    for (let i = 0; i < 40_000; i++) {
+      const r0 = ref.nextU32()
+      const want = i % 4 !== 0 && (r0 & 7) !== 0 ? prev : w1.next(ref, 0)
+      prev = want
+      if (p.next(a, 0) !== want) expect.fail(`draw ${i}: ${want} expected`)
+    }
+    expect(p.draws).toBe(40_000)
   })
 })
