@@ -63,6 +63,11 @@ const MAX_FAULT_LOOPS = 16
 /**
  * One access of `addr` by `task`. user=false is a kernel-mode access (copy_from_user, GUP) by a VMM
  * thread. Returns ACCESS_DONE, ACCESS_BLOCKED, ACCESS_SIGSEGV or ACCESS_SIGBUS.
+ * This entry is the TLB-hit path, small enough for V8 to inline into the burst loop; a miss goes on
+ * in access_walk() (the common walk) and access_slow() (the walk that may fault). Within the page
+ * tables' window (0x7f0000000000 up: where mmap places mappings) the walk takes the page as an
+ * int32 index above the window's base, never the address as a double: a double argument is a heap
+ * number, one allocation per access.
  */
 export function access(
   mm: Mm,
@@ -74,45 +79,115 @@ export function access(
   user: boolean
 ): number {
   st.access_flags = 0
-  const tlb = task < mm.tlbs.length ? mm.tlbs[task]! : null
-  const vpn = Math.floor(addr / mm.page_size)
+  // page sizes are powers of two: the product is exact, as the quotient is
+  const vpn = Math.floor(addr * mm.inv_page_size)
   let hit = -1
-  if (tlb !== null) {
+  if (task < mm.tlbs.length) {
+    const tlb = mm.tlbs[task]!
     hit = tlb.lookup(vpn)
-    if (hit >= 0 && (!write || (tlb.entry_flags(hit) & TLB_WRITE) !== 0)) {
+    if (hit >= 0) {
       const pfn = tlb.entry_pfn(hit)
-      if (write) mm.frames.word[pfn] = value
-      else st.access_value = mm.frames.word[pfn]!
-      return ACCESS_DONE
+      if (!write) {
+        st.access_value = mm.frames.word[pfn]!
+        return ACCESS_DONE
+      }
+      if ((tlb.entry_flags(hit) & TLB_WRITE) !== 0) {
+        mm.frames.word[pfn] = value
+        return ACCESS_DONE
+      }
     }
-    st.access_flags |= ACCESS_F_TLB_MISS
+    st.access_flags = ACCESS_F_TLB_MISS
   }
+  const rel = vpn - mm.pt.window_vpn
+  if (rel >= 0 && rel < mm.pt.window_pages) {
+    return access_walk(mm, st, task, rel | 0, (addr - vpn * mm.page_size) | 0, write, value, user, hit)
+  }
+  return access_slow(mm, st, task, addr, write, value, user, hit)
+}
+
+/**
+ * After a TLB miss (or a hit without write permission) on the page `rel` pages above the window's
+ * base, at byte `off` in it: the common walk (a PTE-mapped, accessible page in a non-hugetlb VMA,
+ * with no Slot bookkeeping), else access_slow().
+ */
+function access_walk(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  rel: number,
+  off: number,
+  write: boolean,
+  value: number,
+  user: boolean,
+  hit: number
+): number {
+  const pt = mm.pt
+  const addr = pt.window_addr + rel * mm.page_size + off
   if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
     mm.blocked.set(task, mm.mmap_lock)
     return ACCESS_BLOCKED
   }
-  // The common walk: a PTE-mapped, accessible page in a non-hugetlb VMA, with no Slot bookkeeping.
   const fv = mm.vmas.lookup(addr)
   if (fv !== null && (fv.vm_flags & VM_HUGETLB) === 0 && (fv.vm_flags & (write ? VM_WRITE : VM_READ)) !== 0) {
-    const pt = mm.pt
-    const idx = Math.floor(addr / pt.pmd_size)
-    const tbl = pt.getPmd(idx)?.pte
-    if (tbl !== null && tbl !== undefined) {
-      const i = Math.floor((addr - idx * pt.pmd_size) / mm.page_size)
-      const f = tbl.flags[i]!
-      if ((f & (F_PRESENT | F_PROTNONE)) === F_PRESENT && (!write || (f & F_WRITE) !== 0)) {
-        tbl.flags[i] = write ? f | F_YOUNG | F_DIRTY | F_SOFT_DIRTY : f | F_YOUNG
-        const pfn = tbl.val[i]!
-        if (write) mm.frames.word[pfn] = value
-        else st.access_value = mm.frames.word[pfn]!
-        if (tlb !== null) {
-          const tf = (f & F_WRITE && (write || f & F_DIRTY) ? TLB_WRITE : 0) | TLB_USER
-          if (hit >= 0) tlb.refill(hit, pfn, tf)
-          else tlb.fill(vpn, pfn, tf)
-        }
-        return ACCESS_DONE
+    const o = rel >>> pt.pte_shift
+    const k1 = o < pt.window_pte.length ? pt.window_pte[o]! : 0
+    if (k1 > 0) {
+      const j = (k1 - 1) * pt.ptrs_per_pte + (rel & pt.pte_mask)
+      const flags = pt.pool_flags
+      let f = flags[j]!
+      if ((f & (F_PRESENT | F_PROTNONE | F_UFFD)) === (F_PRESENT | F_PROTNONE | F_UFFD)) {
+        // an RWP-protected page: do_uffd_rwp()'s async resolution and the walk's retry, in line,
+        // when the retry will find the page accessible (else access_slow() does both)
+        const ctx = fv.uffd
+        const upgrade = writableFor(fv, f)
+        if (
+          (fv.vm_flags & VM_UFFD_RWP) === 0 ||
+          ctx === null ||
+          (ctx.features & UFFD_FEATURE_RWP_ASYNC) === 0 ||
+          mm.mutants.async_queues_message ||
+          (write && upgrade === 0)
+        )
+          return access_slow(mm, st, task, addr, write, value, user, hit)
+        f = (f & ~(F_PROTNONE | F_UFFD | F_WRITE)) | F_YOUNG | upgrade
+        flags[j] = f
+        mm.stats.rwp_faults_async++
+        st.access_flags |= ACCESS_F_RWP_ASYNC
+        if (mm.trace !== undefined) mm.emit("k.rwp_async", { task, addr: addr - off, write })
+        st.access_flags |= ACCESS_F_FAULT
+      } else if ((f & (F_PRESENT | F_PROTNONE)) !== F_PRESENT || (write && (f & F_WRITE) === 0))
+        return access_slow(mm, st, task, addr, write, value, user, hit)
+      flags[j] = write ? f | F_YOUNG | F_DIRTY | F_SOFT_DIRTY : f | F_YOUNG
+      const pfn = pt.pool_val[j]!
+      if (write) mm.frames.word[pfn] = value
+      else st.access_value = mm.frames.word[pfn]!
+      if (task < mm.tlbs.length) {
+        const tlb = mm.tlbs[task]!
+        const tf = (f & F_WRITE && (write || f & F_DIRTY) ? TLB_WRITE : 0) | TLB_USER
+        if (hit >= 0) tlb.refill(hit, pfn, tf)
+        else tlb.fill(pt.window_vpn + rel, pfn, tf)
       }
+      return ACCESS_DONE
     }
+  }
+  return access_slow(mm, st, task, addr, write, value, user, hit)
+}
+
+/** The walk that may fault: handle_mm_fault() until the entry is accessible, the task sleeps or a signal. */
+function access_slow(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  addr: number,
+  write: boolean,
+  value: number,
+  user: boolean,
+  hit: number
+): number {
+  const tlb = task < mm.tlbs.length ? mm.tlbs[task]! : null
+  const vpn = Math.floor(addr / mm.page_size)
+  if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
+    mm.blocked.set(task, mm.mmap_lock)
+    return ACCESS_BLOCKED
   }
   const s = mm.slot
   for (let loop = 0; loop < MAX_FAULT_LOOPS; loop++) {
@@ -193,7 +268,7 @@ function do_uffd_rwp(
     mm.stats.rwp_faults_async++
     st.access_flags |= ACCESS_F_RWP_ASYNC
     if (mm.mutants.async_queues_message) queueStrayMessage(mm, task, vma, addr, write)
-    mm.emit("k.rwp_async", { task, addr: addr - (addr % mm.page_size), write })
+    if (mm.trace !== undefined) mm.emit("k.rwp_async", { task, addr: addr - (addr % mm.page_size), write })
     return FAULT_RETRY
   }
   mm.stats.rwp_faults_sync++
@@ -246,7 +321,7 @@ function do_swap_page(mm: Mm, st: AccessState, vma: Vma, write: boolean, s: Slot
     nf |= F_PROTNONE
   } else if (!(f & F_UFFD) && write && f & F_EXCLUSIVE) nf |= writableFor(vma, nf) | F_DIRTY
   mm.pt.set(s, nf, pfn)
-  mm.emit("k.swapin", { addr: s.base, uffd: (f & F_UFFD) !== 0 })
+  if (mm.trace !== undefined) mm.emit("k.swapin", { addr: s.base, uffd: (f & F_UFFD) !== 0 })
   return FAULT_RETRY
 }
 
@@ -281,7 +356,7 @@ function do_anonymous_page(
   if (thpSuitable(mm, vma, addr)) {
     mm.pt.lookup(addr, PMD_LEVEL, true, s)
     const pmd = s.pmd!
-    pmd.pte = null
+    mm.pt.dropPte(Math.floor(addr / mm.pt.pmd_size), pmd)
     pmd.used = 0
     mm.pt.set(
       s,

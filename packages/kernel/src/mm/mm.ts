@@ -42,6 +42,8 @@ export class MmapLock implements WaitObject {
 export class Mm {
   readonly page_size: number
   readonly page_shift: number
+  /** 1 / page_size, exact (a power of two): the per-access path multiplies instead of dividing. */
+  readonly inv_page_size: number
   readonly pt: PageTables
   readonly frames = new FrameTable()
   readonly swap = new SwapArea()
@@ -81,6 +83,7 @@ export class Mm {
   ) {
     this.page_size = features.page_size
     this.page_shift = features.page_shift
+    this.inv_page_size = 1 / features.page_size
     this.pt = new PageTables(features.page_size, features.pmd_size)
     this.tlbs = []
     for (let i = 0; i < vcpus; i++) this.tlbs.push(new Tlb(tlb.entries, tlb.ways))

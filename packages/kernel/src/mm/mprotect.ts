@@ -1,8 +1,8 @@
 // mm/mprotect.c: change_protection() and its userfaultfd modes (MM_CP_UFFD_WP[_RESOLVE] and the
 // series' MM_CP_UFFD_RWP[_RESOLVE], RWPv10-06), and mprotect(2).
 import type { Mm } from "./mm.ts"
-import { F_MARKER, F_PRESENT, F_PROTNONE, F_SWAP, F_UFFD, F_WRITE, F_ZERO, type Slot } from "./pgtable.ts"
-import { walkEntries, writableFor } from "./walk.ts"
+import { F_HUGE, F_MARKER, F_PRESENT, F_PROTNONE, F_SWAP, F_UFFD, F_WRITE, F_ZERO, PTE_LEVEL, Slot } from "./pgtable.ts"
+import { splitHugePmd, walkEntries, writableFor } from "./walk.ts"
 import { type Vma, VM_UFFD_RWP, VM_UFFD_WP, VM_WRITE } from "./vma.ts"
 
 export const MM_CP_PROT = 0
@@ -13,10 +13,18 @@ export const MM_CP_UFFD_WP_RESOLVE = 2
 export const MM_CP_UFFD_RWP = 3
 export const MM_CP_UFFD_RWP_RESOLVE = 4
 
-/** Changed entries over [start, end) of one VMA; returns how many changed. Does not flush. */
+/** Flag values the PTE-table loop memoizes (every F_* bit is below F_HUGE << 1). */
+const MEMO_FLAGS = F_HUGE << 1
+
+/**
+ * Changed entries over [start, end) of one VMA; returns how many changed. Does not flush.
+ * walkEntries() order and effects; the entries of a PTE table are changed in one loop over its
+ * flags, with the new flags of each flag value computed once per call (newFlags is a function of
+ * the VMA, the flags and cp only).
+ */
 export function change_protection(mm: Mm, vma: Vma, start: number, end: number, cp: number): number {
   let n = 0
-  walkEntries(mm, vma, start, end, true, (s: Slot) => {
+  const change = (s: Slot) => {
     const f = s.t.flags[s.i]!
     const nf = newFlags(vma, f, cp)
     if (nf !== f) {
@@ -24,7 +32,59 @@ export function change_protection(mm: Mm, vma: Vma, start: number, end: number, 
       else s.t.flags[s.i] = nf
       n++
     }
-  })
+  }
+  const pt = mm.pt
+  const ps = mm.page_size
+  const lo = Math.max(start, vma.start)
+  const hi = Math.min(end, vma.end)
+  if (vma.hugetlb || lo % ps !== 0 || hi % ps !== 0) {
+    walkEntries(mm, vma, start, end, true, change)
+    return n
+  }
+  const s = new Slot()
+  const pmdSize = pt.pmd_size
+  let memo: Uint16Array | null = null
+  for (let base = lo - (lo % pmdSize); base < hi; base += pmdSize) {
+    const pmd = pt.getPmd(base / pmdSize)
+    if (pmd === undefined) continue
+    if (pmd.leaf.flags[0] !== 0) {
+      if (lo > base || hi < base + pmdSize) splitHugePmd(mm, vma, base)
+      else {
+        pt.lookup(base, PTE_LEVEL, false, s)
+        change(s)
+        continue
+      }
+    }
+    const tbl = pmd.pte
+    if (tbl === null) continue
+    const i0 = (Math.max(lo, base) - base) / ps
+    const i1 = (Math.min(hi, base + pmdSize) - base) / ps
+    if (memo === null) memo = new Uint16Array(MEMO_FLAGS)
+    const flags = tbl.flags
+    for (let i = i0; i < i1; i++) {
+      const f = flags[i]!
+      if (f === 0) continue
+      let nf: number
+      if (f < MEMO_FLAGS) {
+        nf = memo[f]! - 1
+        if (nf < 0) {
+          nf = newFlags(vma, f, cp)
+          memo[f] = nf + 1
+        }
+      } else nf = newFlags(vma, f, cp)
+      if (nf === f) continue
+      if (nf === 0) {
+        s.t = tbl
+        s.i = i
+        s.level = PTE_LEVEL
+        s.base = base + i * ps
+        s.size = ps
+        s.pmd = pmd
+        pt.set(s, 0, 0)
+      } else flags[i] = nf
+      n++
+    }
+  }
   return n
 }
 

@@ -38,15 +38,27 @@ export const PUD_LEVEL = 2
 /** PMD slots held in the directory array (2 TiB of address space with 2 MiB PMDs). */
 const DIR_WINDOW = 1 << 20
 
-/** One leaf table, or one huge entry (length 1). */
+/**
+ * One leaf table, or one huge entry (length 1). A PTE table's arrays are views into the page
+ * tables' pool (PageTables.pool_flags, pool_val), re-pointed when the pool grows: hold the table,
+ * not its arrays, across anything that may allocate a table.
+ */
 export interface EntryTable {
-  readonly flags: Uint16Array
-  readonly val: Int32Array
+  flags: Uint16Array
+  val: Int32Array
 }
 
 function table(n: number): EntryTable {
   return { flags: new Uint16Array(n), val: new Int32Array(n) }
 }
+
+/** A PTE table: entries [k * ptrs_per_pte, (k + 1) * ptrs_per_pte) of the pool. */
+interface PteTable extends EntryTable {
+  readonly k: number
+}
+
+/** PTE tables the pool holds at first; it grows by half as many again when full. */
+const POOL_TABLES_MIN = 16
 
 /** A PMD slot: a huge leaf (leaf.flags[0] != 0) or a pointer to a PTE table. */
 export interface Pmd {
@@ -85,6 +97,23 @@ export class PageTables {
   private last_idx = -1
   private last_pmd: Pmd | null = null
   readonly puds = new Map<number, EntryTable>()
+  /**
+   * The per-access walk's view of the window (mm/memory.ts access_walk): page `rel` above
+   * window_vpn is entry (rel & pte_mask) of the PTE table of PMD slot rel >>> pte_shift, whose pool
+   * index + 1 is window_pte[rel >>> pte_shift] (0: no PTE table). Pages up to window_pages.
+   */
+  readonly window_vpn: number
+  readonly window_addr: number
+  readonly window_pages: number
+  readonly pte_shift: number
+  readonly pte_mask: number
+  window_pte = new Int32Array(0)
+  /** Every PTE table's entries, table k at [k * ptrs_per_pte, (k + 1) * ptrs_per_pte). */
+  pool_flags: Uint16Array
+  pool_val: Int32Array
+  private readonly pool_tables: (PteTable | undefined)[] = []
+  private readonly pool_free: number[] = []
+  private pool_next = 0
 
   constructor(page_size: number, pmd_size: number) {
     this.page_size = page_size
@@ -92,6 +121,74 @@ export class PageTables {
     this.ptrs_per_pte = pmd_size / page_size
     this.pud_size = pmd_size * this.ptrs_per_pte
     this.dir_base = Math.floor(0x7f0000000000 / pmd_size)
+    this.window_vpn = this.dir_base * this.ptrs_per_pte
+    this.window_addr = this.dir_base * pmd_size
+    this.window_pages = Math.min(DIR_WINDOW * this.ptrs_per_pte, 2 ** 30)
+    this.pte_shift = Math.log2(this.ptrs_per_pte)
+    this.pte_mask = this.ptrs_per_pte - 1
+    this.pool_flags = new Uint16Array(POOL_TABLES_MIN * this.ptrs_per_pte)
+    this.pool_val = new Int32Array(POOL_TABLES_MIN * this.ptrs_per_pte)
+  }
+
+  /** pte_alloc(): a zeroed PTE table from the pool for PMD slot idx. */
+  private allocPte(idx: number, pmd: Pmd): EntryTable {
+    const n = this.ptrs_per_pte
+    let k = this.pool_free.pop()
+    if (k === undefined) {
+      k = this.pool_next++
+      if ((k + 1) * n > this.pool_flags.length) this.growPool()
+    } else {
+      this.pool_flags.fill(0, k * n, (k + 1) * n)
+      this.pool_val.fill(0, k * n, (k + 1) * n)
+    }
+    const t: PteTable = {
+      k,
+      flags: this.pool_flags.subarray(k * n, (k + 1) * n),
+      val: this.pool_val.subarray(k * n, (k + 1) * n)
+    }
+    this.pool_tables[k] = t
+    pmd.pte = t
+    const o = idx - this.dir_base
+    if (o >= 0 && o < DIR_WINDOW) {
+      if (o >= this.window_pte.length) {
+        const w = new Int32Array(Math.min(DIR_WINDOW, Math.max(64, 2 * (o + 1))))
+        w.set(this.window_pte)
+        this.window_pte = w
+      }
+      this.window_pte[o] = k + 1
+    }
+    return t
+  }
+
+  /** pte_free(): PMD slot idx drops its PTE table (if any). */
+  dropPte(idx: number, pmd: Pmd): void {
+    const t = pmd.pte as PteTable | null
+    pmd.pte = null
+    if (t === null) return
+    // whoever still holds the table keeps its last contents, as when tables were their own arrays
+    t.flags = t.flags.slice()
+    t.val = t.val.slice()
+    this.pool_tables[t.k] = undefined
+    this.pool_free.push(t.k)
+    const o = idx - this.dir_base
+    if (o >= 0 && o < this.window_pte.length) this.window_pte[o] = 0
+  }
+
+  /** A pool half as large again, every live table's arrays re-pointed into it. */
+  private growPool(): void {
+    const n = this.ptrs_per_pte
+    const tables = Math.max(POOL_TABLES_MIN, Math.ceil((this.pool_flags.length / n) * 1.5))
+    const f = new Uint16Array(tables * n)
+    f.set(this.pool_flags)
+    const v = new Int32Array(tables * n)
+    v.set(this.pool_val)
+    this.pool_flags = f
+    this.pool_val = v
+    for (const t of this.pool_tables) {
+      if (t === undefined) continue
+      t.flags = f.subarray(t.k * n, (t.k + 1) * n)
+      t.val = v.subarray(t.k * n, (t.k + 1) * n)
+    }
   }
 
   /** The PMD slot with index idx (addr / pmd_size), if allocated. */
@@ -156,9 +253,9 @@ export class PageTables {
     }
     if (pmd.pte === null) {
       if (!alloc) return false
-      pmd.pte = table(this.ptrs_per_pte)
+      this.allocPte(idx, pmd)
     }
-    s.t = pmd.pte
+    s.t = pmd.pte!
     s.i = Math.floor((addr - idx * this.pmd_size) / this.page_size)
     s.level = PTE_LEVEL
     s.base = idx * this.pmd_size + s.i * this.page_size
@@ -168,6 +265,8 @@ export class PageTables {
 
   /** free_pgtables(): drops the PMD slot at index idx. */
   freePmd(idx: number): void {
+    const pmd = this.getPmd(idx)
+    if (pmd !== undefined) this.dropPte(idx, pmd)
     const o = idx - this.dir_base
     if (o >= 0 && o < DIR_WINDOW) {
       if (o < this.dir.length) this.dir[o] = undefined
@@ -192,7 +291,7 @@ export class PageTables {
   /** Bytes of page-table state. */
   bytes(): number {
     let n = 0
-    for (const pmd of this.allPmds()) n += 16 + (pmd.pte === null ? 0 : this.ptrs_per_pte * 6)
-    return n + this.puds.size * 6
+    for (const _ of this.allPmds()) n += 16
+    return n + this.pool_flags.byteLength + this.pool_val.byteLength + this.window_pte.byteLength + this.puds.size * 6
   }
 }

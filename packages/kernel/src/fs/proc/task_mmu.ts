@@ -142,10 +142,32 @@ class ScanState {
   found_pages = 0
   walk_end = 0
   stopped = false
+  /** Per flag value of the VMA being walked: its output key + 2 (0: not computed yet). */
+  private memo: Uint16Array | null = null
+  private memo_vma: Vma | null = null
+  private memo_vcat = -1
   constructor(
     readonly arg: PmScanArg,
     readonly end: number
   ) {}
+
+  memoFor(vma: Vma, vcat: number): Uint16Array {
+    if (this.memo === null) this.memo = new Uint16Array(MEMO_FLAGS)
+    else if (this.memo_vma !== vma || this.memo_vcat !== vcat) this.memo.fill(0)
+    this.memo_vma = vma
+    this.memo_vcat = vcat
+    return this.memo
+  }
+
+  /**
+   * The output key of categories c (c & return_mask when interesting, else -1), kept in memo for
+   * flag value fl: outputKey(key, ...) does what output(c, ...) would.
+   */
+  keyOf(c: number, fl: number, memo: Uint16Array): number {
+    const key = this.interesting(c) ? c & this.arg.return_mask : -1
+    if (fl < MEMO_FLAGS) memo[fl] = key + 2
+    return key
+  }
 
   interesting(c: number): boolean {
     const x = c ^ this.arg.category_inverted
@@ -157,8 +179,12 @@ class ScanState {
   /** pagemap_scan_output(): adds [start, end) with categories c; false when the walk must stop. */
   output(c: number, start: number, end: number, page_size: number): boolean {
     if (!this.interesting(c)) return true
+    return this.outputKey(c & this.arg.return_mask, start, end, page_size)
+  }
+
+  /** output() of a range already found interesting, with its returned categories `cat`. */
+  outputKey(cat: number, start: number, end: number, page_size: number): boolean {
     if (this.arg.vec_len === 0) return true
-    const cat = c & this.arg.return_mask
     let n = (end - start) / page_size
     const max = this.arg.max_pages
     if (max > 0 && this.found_pages + n > max) n = max - this.found_pages
@@ -316,9 +342,15 @@ function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: 
   return true
 }
 
+/** Flag values a memo covers (every F_* bit is below F_HUGE << 1). */
+const MEMO_FLAGS = F_HUGE << 1
+
 /**
  * One PTE table, entries [i0, i1): pages with equal flags have equal categories, and consecutive
- * pages with equal categories are one output range, so output() runs once per run, not per page.
+ * pages with the same output key are one output range, so output() runs once per run, not per
+ * page. The key of a page is its returned categories when interesting, else -1: adjacent runs of
+ * different categories but equal key would merge in output() anyway, and output() ignores pages that
+ * are not interesting (outputKey() is output() past that test). The key of each flag value is computed once per VMA (st.memo).
  */
 function scanTable(
   mm: Mm,
@@ -331,24 +363,20 @@ function scanTable(
   addr0: number
 ): boolean {
   const ps = mm.page_size
-  let lastFl = -1
-  let c = 0
-  let runCat = -1
-  let runStart = addr0
+  const memo = st.memoFor(vma, vcat)
+  let runKey = -2
+  let runStart = i0
   for (let i = i0; i < i1; i++) {
     const fl = flags[i]!
-    if (fl !== lastFl) {
-      lastFl = fl
-      c = vcat | entryCategory(mm, vma, fl, false)
-    }
-    if (c !== runCat) {
-      const a = addr0 + (i - i0) * ps
-      if (runCat >= 0 && !st.output(runCat, runStart, a, ps)) return false
-      runCat = c
-      runStart = a
+    let key = fl < MEMO_FLAGS ? memo[fl]! - 2 : -2
+    if (key === -2) key = st.keyOf(vcat | entryCategory(mm, vma, fl, false), fl, memo)
+    if (key !== runKey) {
+      if (runKey >= 0 && !st.outputKey(runKey, addr0 + (runStart - i0) * ps, addr0 + (i - i0) * ps, ps)) return false
+      runKey = key
+      runStart = i
     }
   }
-  return runCat < 0 || st.output(runCat, runStart, addr0 + (i1 - i0) * ps, ps)
+  return runKey < 0 || st.outputKey(runKey, addr0 + (runStart - i0) * ps, addr0 + (i1 - i0) * ps, ps)
 }
 
 function wpMatch(s: Slot, st: ScanState, c: number): void {
