@@ -2,7 +2,7 @@
 // step's expectation; a mismatch throws StepFailed, which ends the step (and the script).
 import * as K from "@rwpsim/kernel"
 import type { OpName, StepOf } from "@rwpsim/scenario"
-import { checkEqual, checkErrno, checkIoctls, checkMask } from "./check.ts"
+import { checkEqual, checkErrno } from "./check.ts"
 import { bits, group, names } from "./constants.ts"
 import { fdOf, hex, resolveAddress, type ScriptContext, showAddress, StepFailed } from "./context.ts"
 import { startAccess } from "./vcpus.ts"
