@@ -274,9 +274,7 @@ export class Kernel implements AccessState {
 
   /** The wait object of the most recent blocked access. */
   get blocked_on(): WaitObject | null {
-    let last: WaitObject | null = null
-    for (const w of this.mm.blocked.values()) last = w
-    return last
+    return this.mm.blocked.get(this.mm.last_blocked) ?? null
   }
 
   /** Page-aligned fault address of the most recent blocked access. */

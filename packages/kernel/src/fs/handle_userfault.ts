@@ -57,6 +57,7 @@ export function handle_userfault(
   const w = new UffdWaiter(task, ctx, page, msg)
   ctx.fault_pending_wqh.push(w)
   mm.blocked.set(task, w)
+  mm.last_blocked = task
   mm.stats.messages_queued++
   mm.emit("k.userfault", { task, addr: page, reason: reasonName(reason), write, fd: ctx.fd })
   return ACCESS_BLOCKED

@@ -125,6 +125,7 @@ function access_walk(
   const addr = pt.window_addr + rel * mm.page_size + off
   if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
     mm.blocked.set(task, mm.mmap_lock)
+    mm.last_blocked = task
     return ACCESS_BLOCKED
   }
   const fv = mm.vmas.lookup(addr)
@@ -187,6 +188,7 @@ function access_slow(
   const vpn = Math.floor(addr / mm.page_size)
   if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
     mm.blocked.set(task, mm.mmap_lock)
+    mm.last_blocked = task
     return ACCESS_BLOCKED
   }
   const s = mm.slot

@@ -53,6 +53,8 @@ export class Mm {
   readonly mmap_lock = new MmapLock()
   /** Tasks asleep, and on what. */
   readonly blocked = new Map<number, WaitObject>()
+  /** The task that went to sleep most recently (what blocked_on/blocked_addr describe). */
+  last_blocked = -1
   /** Tasks woken since the last drain, in wake order. */
   woken: number[] = []
   readonly stats: KernelStats = {
