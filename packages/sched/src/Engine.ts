@@ -3,7 +3,7 @@
  * its trace. Events are plain values of the caller's type E; `dispatch` handles each one when its
  * time comes. Nothing but the queue's (t_ns, seq) order decides what runs next.
  */
-import { ChoiceTape } from "./ChoiceTape.ts"
+import { type ChoicePolicy, ChoiceTape } from "./ChoiceTape.ts"
 import { type EventHandle, EventQueue } from "./EventQueue.ts"
 import { assert } from "./internal/assert.ts"
 import { PrngStreams } from "./Prng.ts"
@@ -20,6 +20,8 @@ export interface EngineOptions<E> {
   readonly trace?: Trace
   /** Recorded scheduler choices to replay before drawing from the seed. */
   readonly schedule?: readonly number[]
+  /** Makes the choices after the schedule instead of the seed (explorers, property tests). */
+  readonly policy?: ChoicePolicy
 }
 
 /** A discrete-event engine over events of type E. */
@@ -34,7 +36,7 @@ export class Engine<E> {
   constructor(options: EngineOptions<E>) {
     this.streams = new PrngStreams(options.seed)
     this.trace = options.trace ?? NullTrace
-    this.tape = new ChoiceTape(this.streams.stream("sched"), this.clock, this.trace, options.schedule)
+    this.tape = new ChoiceTape(this.streams.stream("sched"), this.clock, this.trace, options.schedule, options.policy)
     this.#dispatch = options.dispatch
   }
 

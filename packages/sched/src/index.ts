@@ -1,4 +1,4 @@
-export { ChoiceTape, ScheduleMismatch } from "./ChoiceTape.ts"
+export { type ChoicePoint, type ChoicePolicy, ChoiceTape, ScheduleMismatch } from "./ChoiceTape.ts"
 export { Engine, type EngineOptions } from "./Engine.ts"
 export { type EventHandle, EventQueue } from "./EventQueue.ts"
 export { AssertionError, assert } from "./internal/assert.ts"

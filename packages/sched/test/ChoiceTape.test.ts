@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { ChoiceTape, ScheduleMismatch } from "../src/ChoiceTape.ts"
+import { type ChoicePoint, ChoiceTape, ScheduleMismatch } from "../src/ChoiceTape.ts"
 import { PrngStreams } from "../src/Prng.ts"
 import { NullTrace, Trace } from "../src/Trace.ts"
 import { VirtualClock } from "../src/VirtualClock.ts"
@@ -81,5 +81,40 @@ describe("ChoiceTape", () => {
     t.choose("wake_order", 3)
     t.choose("none", 1)
     expect(lines.slice(1)).toEqual(['{"t":250,"seq":0,"ev":"choice","kind":"wake_order","n":3,"pick":1}\n'])
+  })
+  it("policy: picks after the schedule instead of the seed; the stream still advances; recorded picks replay", () => {
+    const seen: ChoicePoint[] = []
+    const policy = (c: ChoicePoint) => {
+      seen.push(c)
+      return c.n - 1
+    }
+    const t = new ChoiceTape(new PrngStreams(11).stream("sched"), new VirtualClock(), NullTrace, [1, 0], policy)
+    const picks = NS.map((n) => t.choose("k", n))
+    expect(picks).toEqual([1, 0, ...NS.slice(2).map((n) => n - 1)])
+    // the policy is not asked while the schedule lasts; it sees what the seed would have drawn
+    const sched = new PrngStreams(11).stream("sched")
+    const drawn = NS.map((n) => sched.nextInt(n))
+    expect(seen.map((c) => c.index)).toEqual(NS.slice(2).map((_, i) => i + 2))
+    expect(seen.map((c) => c.drawn)).toEqual(drawn.slice(2))
+    expect(seen.every((c) => c.among === undefined)).toBe(true)
+    // the recorded picks, loaded as a schedule, replay the run without the policy
+    const replay = tape(0, t.recorded())
+    expect(NS.map((n) => replay.choose("k", n))).toEqual(picks)
+  })
+
+  it("policy: order() tells it which original positions are left; a bad pick is an assertion", () => {
+    const seen: (readonly number[] | undefined)[] = []
+    const t = new ChoiceTape(new PrngStreams(1).stream("sched"), new VirtualClock(), NullTrace, [], (c) => {
+      seen.push(c.among)
+      return c.among!.indexOf(Math.max(...c.among!))
+    })
+    expect(t.order("w", 4)).toEqual([3, 2, 1, 0])
+    expect(seen).toEqual([
+      [0, 1, 2, 3],
+      [0, 1, 2],
+      [0, 1]
+    ])
+    const bad = new ChoiceTape(new PrngStreams(1).stream("sched"), new VirtualClock(), NullTrace, [], () => 5)
+    expect(() => bad.choose("k", 3)).toThrow(/picked 5 of 3/)
   })
 })

@@ -1,6 +1,6 @@
 // Runs one scenario: the steps (a script), the workload, or both; collects failures and metrics.
 import { Kernel, type KernelMutant } from "@rwpsim/kernel"
-import { Engine, Trace, type TraceSink } from "@rwpsim/sched"
+import { type ChoicePolicy, Engine, Trace, type TraceSink } from "@rwpsim/sched"
 import type { Scenario } from "@rwpsim/scenario"
 import { machineProblem } from "./machine.ts"
 import type { RunFailure, RunResult } from "./result.ts"
@@ -20,6 +20,12 @@ export interface RunOptions {
   readonly makeKernel?: KernelFactory
   /** Deliberate kernel bugs to switch on (`rwpsim run --mutant NAME`). */
   readonly mutants?: readonly KernelMutant[]
+  /**
+   * Makes the scheduler's choices once the scenario's `schedule` has run out, instead of the seed
+   * (explore, property tests). RunResult.schedule records what it picked: a scenario with that
+   * `schedule` replays the run without it.
+   */
+  readonly policy?: ChoicePolicy
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
@@ -38,7 +44,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       const mutants = options.mutants ?? []
       const base = options.makeKernel ?? ((f, o) => new Kernel(f, o))
       const makeKernel: KernelFactory = mutants.length === 0 ? base : (f, o) => base(f, { ...o, mutants })
-      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel })
+      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel, policy: options.policy })
     } finally {
       trace?.close()
     }
@@ -48,6 +54,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     seed,
     dispatch: () => {},
     schedule: scenario.schedule,
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(trace === undefined ? {} : { trace })
   })
   const failures: RunFailure[] = []

@@ -9,7 +9,7 @@ import { createVcpus, GroundTruth } from "@rwpsim/guest"
 import type { CpuFeatures } from "@rwpsim/hw"
 import * as K from "@rwpsim/kernel"
 import type { Scenario, Workload } from "@rwpsim/scenario"
-import { Sim, SimEngine, type Trace } from "@rwpsim/sched"
+import { type ChoicePolicy, Sim, SimEngine, type Trace } from "@rwpsim/sched"
 import { faultHandler, HandlerState, setupVmm, TrackerState, tracker, VmmPages } from "@rwpsim/vmm"
 import { Cause, Effect, Exit } from "effect"
 import { machineFeatures } from "../machine.ts"
@@ -37,6 +37,8 @@ export interface WorkloadOptions {
   readonly seed: number
   readonly trace: Trace | undefined
   readonly makeKernel?: KernelFactory | undefined
+  /** The scheduler's choices after the scenario's schedule (RunOptions.policy). */
+  readonly policy?: ChoicePolicy | undefined
 }
 
 /**
@@ -60,6 +62,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   const engine = new SimEngine<WorkloadEvent>({
     seed: o.seed,
     schedule: scenario.schedule,
+    ...(o.policy === undefined ? {} : { policy: o.policy }),
     dispatch: (ev) => dispatch(ev),
     ...(o.trace === undefined ? {} : { trace: o.trace })
   })
