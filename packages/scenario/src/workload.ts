@@ -21,7 +21,9 @@ export const VMM_BUGS = [
   "handler-resolves-evicting",
   "tracker-forgets-wake",
   "tracker-skips-punch",
-  "tracker-stale-scan"
+  "tracker-stale-scan",
+  "handler-copy-wrong-offset",
+  "tracker-evicts-async"
 ] as const
 export type Backing = (typeof BACKINGS)[number]
 export type Pattern = (typeof PATTERNS)[number]

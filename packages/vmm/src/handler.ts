@@ -120,7 +120,8 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
       for (const rd of reads) {
         state.doing = `waiting for the storage read of page ${rd.page} (done at t=${rd.done_ns})`
         yield* sys.sleep(rd.done_ns - (yield* sys.now))
-        const word = store.read(rd.page)
+        // the deliberate bug handler-copy-wrong-offset: the storage offset of the next page
+        const word = store.read(bug === "handler-copy-wrong-offset" ? (rd.page + 1) % layout.pages : rd.page)
         yield* copyIn(rd.page, word, true)
         state.copies_from_storage++
         state.last.set(rd.page, {

@@ -18,7 +18,11 @@ export type BackingKind = "anon" | "shmem" | "hugetlb"
  * - handler-resolves-evicting: a sync RWP fault on a page under eviction is resolved (loses writes);
  * - tracker-forgets-wake: no UFFDIO_WAKE after the punch (healed by the next SET_MODE(async));
  * - tracker-skips-punch: pwrite, then no hole punch, yet the page is counted as in storage;
- * - tracker-stale-scan: the tracker judges a cycle by the previous cycle's scan.
+ * - tracker-stale-scan: the tracker judges a cycle by the previous cycle's scan;
+ * - handler-copy-wrong-offset: a MISSING fault on an evicted page is answered with UFFDIO_COPY of
+ *   the word at the next page's storage offset (an off-by-one page in the offset arithmetic);
+ * - tracker-evicts-async: the rwp tracker evicts without UFFDIO_SET_MODE(sync) first, so a write
+ *   between a page's pwrite and its punch resolves in place and the punch drops it.
  */
 export type VmmBug =
   | "handler-ignores-missing"
@@ -26,6 +30,8 @@ export type VmmBug =
   | "handler-resolves-evicting"
   | "tracker-skips-punch"
   | "tracker-stale-scan"
+  | "handler-copy-wrong-offset"
+  | "tracker-evicts-async"
 
 /** The virtual-time costs the VMM's threads pay (machine.costs, ns). */
 export interface VmmCosts {

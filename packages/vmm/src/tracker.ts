@@ -201,6 +201,14 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       : rangesWhere(layout.pages, (p) => candidates[p] === 1 && hot[p] === 0 && age[p] >= min)
   }
 
+  /** UFFDIO_SET_MODE(sync) before eviction (skipped by the deliberate bug tracker-evicts-async). */
+  const toSync = Effect.gen(function* () {
+    if (config.bug === "tracker-evicts-async") return
+    state.doing = "switching to sync mode"
+    check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
+    observer.modeSet(false)
+  })
+
   /** One end-of-cycle pass of the rwp tracker. */
   const rwpCycle = Effect.gen(function* () {
     const t_sync = { t: 0 }
@@ -213,15 +221,11 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       const victims = victimsOf(null)
       // the cold pages are under eviction from here: a sync fault on one is left to the wake
       for (const r of victims) pages.setRange(pages.evicting, r, 1)
-      state.doing = "switching to sync mode"
-      check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
-      observer.modeSet(false)
+      yield* toSync
       t_sync.t = yield* sys.now
       yield* evictAll(victims, true)
     } else {
-      state.doing = "switching to sync mode"
-      check("UFFDIO_SET_MODE(disable RWP_ASYNC)", yield* sys.ioctl.setMode({ disable: K.UFFD_FEATURE_RWP_ASYNC }))
-      observer.modeSet(false)
+      yield* toSync
       t_sync.t = yield* sys.now
       state.doing = "scanning for the hot set (sync mode)"
       // From the scan on, every page it does not find accessed is under eviction: a fault that

@@ -82,6 +82,24 @@ describe("workload invariants", () => {
     expect(f.message).toMatch(/resident .* and in storage/)
   })
 
+  it("no_data_loss: a handler that copies a page back from the wrong storage offset returns another page's data", () => {
+    const r = run(workload({ bug: "handler-copy-wrong-offset" }))
+    const f = r.failures.find((x) => x.invariant === "no_data_loss")!
+    expect(f.message).toContain("but the guest's last write there was")
+    // without the bug the same run reads back every value
+    expect(run(workload({})).failures).toEqual([])
+  })
+
+  it("no_data_loss: a tracker that evicts in async mode loses the write that lands between pwrite and punch", () => {
+    const r = run(withBug(twin, "tracker-evicts-async"))
+    expect(invariantsOf(r)).toContain("no_data_loss")
+    // no SET_MODE(sync) before the eviction: the only mode switches left are the returns to async
+    const modes = events(r.lines).filter((e) => e.ev === "vmm.set_mode")
+    expect(modes.length).toBeGreaterThan(0)
+    expect(modes.every((e) => e.disable === 0)).toBe(true)
+    expect(run(twin).failures).toEqual([])
+  })
+
   it("a forgotten UFFDIO_WAKE is healed by the next SET_MODE(async): no invariant fails", () => {
     const r = run(withBug(twin, "tracker-forgets-wake"))
     expect(r.failures).toEqual([])
