@@ -33,6 +33,7 @@ import { migrate_range } from "./mm/migrate.ts"
 import { Mm, type KernelStats, type TraceFn } from "./mm/mm.ts"
 import { do_mmap, do_munmap } from "./mm/mmap.ts"
 import { change_protection, MM_CP_PROT } from "./mm/mprotect.ts"
+import { page_idle_mark, page_idle_read } from "./mm/page_idle.ts"
 import { pte_raw } from "./mm/pte_raw.ts"
 import { File } from "./mm/shmem.ts"
 import { punch_hole, truncate_setsize } from "./mm/truncate.ts"
@@ -191,6 +192,16 @@ export class Kernel implements AccessState {
 
   pagemap_read(addr: number): PagemapEntry {
     return pagemap_read(this.mm, addr)
+  }
+
+  /** Idle page tracking: mark every page mapped in [addr, addr + len) idle (page_idle bitmap write). */
+  page_idle_mark(addr: number, len: number): SysResult {
+    return page_idle_mark(this.mm, addr, len)
+  }
+
+  /** Idle page tracking: out[i] = 1 when base page i of the range is mapped and still idle. */
+  page_idle_read(addr: number, len: number, out: Uint8Array): SysResult<{ idle: number }> {
+    return page_idle_read(this.mm, addr, len, out)
   }
 
   /** The raw PTE mapping addr in this arch's bit layout (null: no layout for the arch, or unmapped). */
