@@ -122,6 +122,16 @@ export function syscalls(host: VmmHost) {
       call("vmm.punch_hole", { offset, len }, c.ioctl, () =>
         errnoOf(k.fallocate(host.layout.memfd, K.FALLOC_FL_PUNCH_HOLE | K.FALLOC_FL_KEEP_SIZE, offset, len))
       ),
+    /** mm/page_idle.c: write 1s to /sys/kernel/mm/page_idle/bitmap for guest memory's PFNs. */
+    pageIdleMark: (r: ByteRange) =>
+      call("vmm.page_idle_mark", { start: r.start, len: r.len }, c.ioctl + c.scan_per_page * pages(r.len), () =>
+        errnoOf(k.page_idle_mark(r.start, r.len))
+      ),
+    /** mm/page_idle.c: read the bitmap back; out[i] = 1 for base page i still idle. */
+    pageIdleRead: (r: ByteRange, out: Uint8Array) =>
+      call("vmm.page_idle_read", { start: r.start, len: r.len }, c.ioctl + c.scan_per_page * pages(r.len), () =>
+        k.page_idle_read(r.start, r.len, out)
+      ),
     /** mm/madvise.c: madvise(MADV_PAGEOUT) */
     pageout: (r: ByteRange) =>
       call("vmm.madvise_pageout", { start: r.start, len: r.len }, c.ioctl + c.scan_per_page * pages(r.len), () =>

@@ -57,6 +57,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
         "UFFDIO_WRITEPROTECT(WP) of guest memory",
         yield* sys.ioctl.writeprotect(all, K.UFFDIO_WRITEPROTECT_MODE_WP)
       )
+    } else if (config.tracker === "idle-page") {
+      check("page_idle bitmap write over guest memory", yield* sys.pageIdleMark(all))
     }
     observer.cycleStart(config.tracker)
   })
@@ -77,6 +79,24 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
         return 0
       }
       return markRegions(regions, layout.guest_mem, pb, out)
+    })
+
+  /** idle-page: hot[p] = 1 for a tracking page that is mapped and no longer idle; the count. */
+  const idleBits = new Uint8Array(layout.size / host.kernel.page_size)
+  const mapped = new Uint8Array(layout.pages)
+  const idleInto = (out: Uint8Array) =>
+    Effect.gen(function* () {
+      yield* scanInto(mapped, K.PAGE_IS_PRESENT, 0)
+      const r = yield* sys.pageIdleRead(all, idleBits)
+      if (!r.ok) observer.vmmError(`page_idle bitmap read: ${r.errno}`)
+      const per = pb / host.kernel.page_size
+      let n = 0
+      for (let p = 0; p < layout.pages; p++) {
+        const hotp = mapped[p] === 1 && idleBits[p * per] === 0 ? 1 : 0
+        out[p] = hotp
+        n += hotp
+      }
+      return n
     })
 
   /** Pages the VMM may evict: populated ones (what it copied in; for anon, what is present now). */
@@ -265,6 +285,9 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     if (config.tracker === "uffd-wp") {
       state.doing = "scanning for written pages"
       n = yield* scanInto(hot, K.PAGE_IS_WRITTEN, 0)
+    } else if (config.tracker === "idle-page") {
+      state.doing = "reading the page_idle bitmap"
+      n = yield* idleInto(hot)
     } else hot.fill(0)
     observer.scanned(hot, n, "hot")
     state.estimated_sum += n

@@ -78,7 +78,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   const kernel = o.makeKernel === undefined ? new K.Kernel(features, kopts) : o.makeKernel(features, kopts)
 
   // ---- memory and the VMM's userfaultfd (before any step) ----------------------------------------
-  const setup = setupVmm(kernel, w.memory, m.page_size, w.vmm.tracker, w.vmm.fallback, false)
+  const setup = setupVmm(kernel, w.memory, m.page_size, w.vmm.tracker, w.vmm.fallback, features.idle_page_tracking)
   if (!setup.ok) return setupFailure(`workload setup: ${setup.error.what} failed with ${setup.error.errno}`)
   const { layout } = setup.value
   const used = setup.value.tracker

@@ -32,7 +32,9 @@ describe("workload metrics", () => {
   })
 
   it("without a tracker nothing is evicted and the estimate is 0, while the true working set is measured", () => {
-    const r = run(workload({ arch: "riscv64", expect: "  tracker: none" }))
+    // riscv64 without Svrsw60t59b and without idle page tracking: the fallbacks end at none
+    const arch = "riscv64, kernel: { config: { IDLE_PAGE_TRACKING: false } }"
+    const r = run(workload({ arch, expect: "  tracker: none" }))
     expect(r.failures).toEqual([])
     expect(r.metrics.tracker).toBe("none")
     expect(r.metrics.wss_estimated_pages).toBe(0)
@@ -41,6 +43,18 @@ describe("workload metrics", () => {
     const setup = events(r.lines).find((e) => e.ev === "workload.setup")!
     expect(setup.tracker).toBe("none")
     expect(String(setup.skipped)).toContain("rwp: the probe lacks features")
+  })
+
+  it("spec fallback: without RWP and uffd-wp, idle-page tracking is used; it evicts with the vCPUs paused", () => {
+    const r = run(workload({ arch: "riscv64", expect: "  tracker: idle-page" }))
+    expect(r.failures).toEqual([])
+    expect(r.metrics.tracker).toBe("idle-page")
+    expect(r.metrics.wss_estimated_pages).toBeGreaterThan(0)
+    expect(r.metrics.pages_evicted).toBeGreaterThan(0)
+    expect(r.metrics.data_loss).toBe(0)
+    // the pause for eviction counts as stall (there is no synchronous trap to wait on)
+    expect(r.metrics.stall_ns_max).toBeGreaterThan(0)
+    expect(events(r.lines).some((e) => e.ev === "vmm.page_idle_read")).toBe(true)
   })
 
   it("stall percentiles are nearest-rank over the episodes: p50 <= p99 <= max", () => {
