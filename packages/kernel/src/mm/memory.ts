@@ -128,7 +128,10 @@ function access_walk(
     mm.last_blocked = task
     return ACCESS_BLOCKED
   }
-  const fv = mm.vmas.lookup(addr)
+  // vma_lookup(), its cache hit in line: on the per-access path the address stays a double in a
+  // register (a call that takes it boxes it: a heap number per access)
+  let fv = mm.vmas.last
+  if (fv === null || !(fv.start <= addr && addr < fv.end)) fv = vmaAt(mm, rel, off)
   if (fv !== null && (fv.vm_flags & VM_HUGETLB) === 0 && (fv.vm_flags & (write ? VM_WRITE : VM_READ)) !== 0) {
     const o = rel >>> pt.pte_shift
     const k1 = o < pt.window_pte.length ? pt.window_pte[o]! : 0
@@ -148,7 +151,7 @@ function access_walk(
           mm.mutants.async_queues_message ||
           (write && upgrade === 0)
         )
-          return access_slow(mm, st, task, addr, write, value, user, hit)
+          return access_slow_at(mm, st, task, rel, off, write, value, user, hit)
         f = (f & ~(F_PROTNONE | F_UFFD | F_WRITE)) | F_YOUNG | upgrade
         flags[j] = f
         mm.stats.rwp_faults_async++
@@ -156,7 +159,7 @@ function access_walk(
         if (mm.trace !== undefined) mm.emit("k.rwp_async", { task, addr: addr - off, write })
         st.access_flags |= ACCESS_F_FAULT
       } else if ((f & (F_PRESENT | F_PROTNONE)) !== F_PRESENT || (write && (f & F_WRITE) === 0))
-        return access_slow(mm, st, task, addr, write, value, user, hit)
+        return access_slow_at(mm, st, task, rel, off, write, value, user, hit)
       flags[j] = write ? f | F_YOUNG | F_DIRTY | F_SOFT_DIRTY : f | F_YOUNG
       const pfn = pt.pool_val[j]!
       if (write) mm.frames.word[pfn] = value
@@ -170,7 +173,27 @@ function access_walk(
       return ACCESS_DONE
     }
   }
-  return access_slow(mm, st, task, addr, write, value, user, hit)
+  return access_slow_at(mm, st, task, rel, off, write, value, user, hit)
+}
+
+/** vma_lookup() of the page `rel` pages above the window's base, at byte `off` in it. */
+function vmaAt(mm: Mm, rel: number, off: number): Vma | null {
+  return mm.vmas.lookup(mm.pt.window_addr + rel * mm.page_size + off)
+}
+
+/** access_slow() of the page `rel` pages above the window's base, at byte `off` in it. */
+function access_slow_at(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  rel: number,
+  off: number,
+  write: boolean,
+  value: number,
+  user: boolean,
+  hit: number
+): number {
+  return access_slow(mm, st, task, mm.pt.window_addr + rel * mm.page_size + off, write, value, user, hit)
 }
 
 /** The walk that may fault: handle_mm_fault() until the entry is accessible, the task sleeps or a signal. */

@@ -57,32 +57,42 @@ export function change_protection(mm: Mm, vma: Vma, start: number, end: number, 
     }
     const tbl = pmd.pte
     if (tbl === null) continue
-    const i0 = (Math.max(lo, base) - base) / ps
-    const i1 = (Math.min(hi, base + pmdSize) - base) / ps
+    // int32 bounds: a loop over doubles converts its index on every step
+    const i0 = ((Math.max(lo, base) - base) / ps) | 0
+    const i1 = ((Math.min(hi, base + pmdSize) - base) / ps) | 0
     if (memo === null) memo = new Uint16Array(MEMO_FLAGS)
     const flags = tbl.flags
-    for (let i = i0; i < i1; i++) {
+    let i = i0
+    while (i < i1) {
+      // a run of entries with equal flags: one new value, written in a loop without calls
       const f = flags[i]!
-      if (f === 0) continue
-      let nf: number
-      if (f < MEMO_FLAGS) {
-        nf = memo[f]! - 1
-        if (nf < 0) {
-          nf = newFlags(vma, f, cp)
-          memo[f] = nf + 1
+      let j = i + 1
+      while (j < i1 && flags[j] === f) j++
+      if (f !== 0) {
+        let nf: number
+        if (f < MEMO_FLAGS) {
+          nf = memo[f]! - 1
+          if (nf < 0) {
+            nf = newFlags(vma, f, cp)
+            memo[f] = nf + 1
+          }
+        } else nf = newFlags(vma, f, cp)
+        if (nf !== f) {
+          if (nf === 0) {
+            for (let e = i; e < j; e++) {
+              s.t = tbl
+              s.i = e
+              s.level = PTE_LEVEL
+              s.base = base + e * ps
+              s.size = ps
+              s.pmd = pmd
+              pt.set(s, 0, 0)
+            }
+          } else for (let e = i; e < j; e++) flags[e] = nf
+          n += j - i
         }
-      } else nf = newFlags(vma, f, cp)
-      if (nf === f) continue
-      if (nf === 0) {
-        s.t = tbl
-        s.i = i
-        s.level = PTE_LEVEL
-        s.base = base + i * ps
-        s.size = ps
-        s.pmd = pmd
-        pt.set(s, 0, 0)
-      } else flags[i] = nf
-      n++
+      }
+      i = j
     }
   }
   return n

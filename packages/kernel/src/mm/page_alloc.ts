@@ -1,6 +1,6 @@
 // mm/page_alloc.c, reduced to what the model needs: frames with one 32-bit word of content each
 // (a huge folio is one frame: its word stands for the whole huge page) and a reference count.
-// Typed arrays that grow by doubling; freed frames are reused last-in first-out, so allocation
+// Typed arrays that grow by half; freed frames are reused last-in first-out, so allocation
 // order, and with it every pfn, is a pure function of the run.
 
 /** The shared zero page (mm/memory.c: my_zero_pfn). Always reads 0, never freed. */
@@ -60,8 +60,9 @@ export class FrameTable {
     return this.word.byteLength + this.refs.byteLength + this.free_stack.byteLength
   }
 
+  /** Half as large again (doubling would leave up to half of a large guest's frame state unused). */
   private grow(): void {
-    const n = this.word.length * 2
+    const n = Math.ceil(this.word.length * 1.5)
     const w = new Uint32Array(n)
     w.set(this.word)
     this.word = w

@@ -73,8 +73,11 @@ export class VmaList {
     return lo < l.length ? l[lo]! : null
   }
 
-  /** The VMA the last lookup found (the per-task vmacache of old kernels): hits skip the search. */
-  private last: Vma | null = null
+  /**
+   * The VMA the last lookup found (the per-task vmacache of old kernels): hits skip the search.
+   * Read by the per-access walk, which tests it in line; only lookup() and remove() set it.
+   */
+  last: Vma | null = null
 
   /** vma_lookup(): the VMA containing addr, or null. */
   lookup(addr: number): Vma | null {

@@ -337,7 +337,7 @@ function scanVma(mm: Mm, st: ScanState, vma: Vma, lo: number, hi: number, vcat: 
       }
       continue
     }
-    if (!scanTable(mm, st, vma, vcat, tbl.flags, (from - base) / ps, (to - base) / ps, from)) return false
+    if (!scanTable(mm, st, vma, vcat, tbl.flags, ((from - base) / ps) | 0, ((to - base) / ps) | 0, from)) return false
   }
   return true
 }
@@ -366,7 +366,8 @@ function scanTable(
   const memo = st.memoFor(vma, vcat)
   let runKey = -2
   let runStart = i0
-  for (let i = i0; i < i1; i++) {
+  let i = i0
+  while (i < i1) {
     const fl = flags[i]!
     let key = fl < MEMO_FLAGS ? memo[fl]! - 2 : -2
     if (key === -2) key = st.keyOf(vcat | entryCategory(mm, vma, fl, false), fl, memo)
@@ -375,6 +376,9 @@ function scanTable(
       runKey = key
       runStart = i
     }
+    // the entries with the same flags that follow: a loop without calls, which V8 keeps tight
+    i++
+    while (i < i1 && flags[i] === fl) i++
   }
   return runKey < 0 || st.outputKey(runKey, addr0 + (runStart - i0) * ps, addr0 + (i1 - i0) * ps, ps)
 }
