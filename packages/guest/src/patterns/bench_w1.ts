@@ -65,8 +65,10 @@ export class BenchW1Pattern implements PagePattern {
 export class BenchW2Pattern implements PagePattern {
   readonly w1: BenchW1Pattern
   readonly burst: number
-  /** Draws made (the position in the current burst is draws % burst). */
+  /** Draws made. */
   draws = 0
+  /** Draws left in the current burst (0: the next draw starts a burst). */
+  private left = 0
   private prev = -1
 
   constructor(first: number, count: number, burst: number) {
@@ -77,8 +79,9 @@ export class BenchW2Pattern implements PagePattern {
 
   next(rng: RandomSource, t_ns: number): number {
     const r0 = rng.nextU32()
-    const first = this.draws % this.burst === 0
     this.draws++
+    const first = this.left === 0
+    this.left = (first ? this.burst : this.left) - 1
     if (!first && (r0 & 7) !== 0) return this.prev
     this.prev = this.w1.next(rng, t_ns)
     return this.prev

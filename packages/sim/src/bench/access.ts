@@ -180,7 +180,9 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     if (!r.ok) throw new Error(`PAGEMAP_SCAN: ${r.errno}`)
     let cold = 0
     hot.fill(1)
-    for (const region of r.regions) {
+    const regions = r.regions
+    for (let i = 0; i < regions.length; i++) {
+      const region = regions[i]!
       const first = (region.start - all.start) / layout.page_bytes
       const n = (region.end - region.start) / layout.page_bytes
       cold += n
