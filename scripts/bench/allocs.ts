@@ -1,0 +1,73 @@
+// Allocation sampling of the access bench (W1 or W2) through the real packages: V8's sampling heap
+// profiler over run() only (after the setup), counting the objects GC has already collected too, so
+// that every allocation shows, not only what is still alive at the end.
+//   node --import tsx scripts/bench/allocs.ts W1 [accesses]
+// Prints the bytes sampled per access and the allocation sites, heaviest first.
+import { Session } from "node:inspector"
+import { ACCESS_BENCH_DEFAULTS, type AccessBenchWorkload, prepareAccessBench } from "@rwpsim/sim"
+
+interface ProfileNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly selfSize: number
+  readonly children: readonly ProfileNode[]
+}
+
+const post = <T>(s: Session, method: string, params?: object): Promise<T> =>
+  new Promise((resolve, reject) => s.post(method, params, (e, r) => (e ? reject(e) : resolve(r as T))))
+
+export interface AllocationReport {
+  readonly workload: string
+  readonly accesses: number
+  readonly sampled_bytes: number
+  readonly bytes_per_access: number
+  readonly sampling_interval: number
+  readonly sites: readonly { readonly site: string; readonly bytes: number }[]
+}
+
+export async function allocationReport(workload: AccessBenchWorkload, accesses: number): Promise<AllocationReport> {
+  const bench = prepareAccessBench({ ...ACCESS_BENCH_DEFAULTS, workload, accesses })
+  const s = new Session()
+  s.connect()
+  const interval = 4096
+  await post(s, "HeapProfiler.startSampling", {
+    samplingInterval: interval,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true
+  })
+  bench.run()
+  const { profile } = await post<{ profile: { head: ProfileNode } }>(s, "HeapProfiler.stopSampling")
+  s.disconnect()
+  const sites = new Map<string, number>()
+  let total = 0
+  const walk = (n: ProfileNode, stack: string[]) => {
+    const cf = n.callFrame
+    const here = `${cf.functionName || "(anonymous)"} (${cf.url.split("/").slice(-3).join("/")}:${cf.lineNumber + 1})`
+    const st = [...stack, here]
+    if (n.selfSize > 0) {
+      const key = st.slice(-3).reverse().join(" < ")
+      sites.set(key, (sites.get(key) ?? 0) + n.selfSize)
+      total += n.selfSize
+    }
+    for (const c of n.children) walk(c, st)
+  }
+  walk(profile.head, [])
+  return {
+    workload,
+    accesses,
+    sampled_bytes: total,
+    bytes_per_access: total / accesses,
+    sampling_interval: interval,
+    sites: [...sites].sort((a, b) => b[1] - a[1]).map(([site, bytes]) => ({ site, bytes }))
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const workload = (process.argv[2] ?? "W1") as AccessBenchWorkload
+  const accesses = Number(process.argv[3] ?? ACCESS_BENCH_DEFAULTS.accesses)
+  const r = await allocationReport(workload, accesses)
+  process.stdout.write(
+    `${r.workload}: ${r.accesses} accesses, ${(r.sampled_bytes / 1e6).toFixed(2)} MB allocated (sampled every ${r.sampling_interval} B, collected objects included): ${r.bytes_per_access.toFixed(3)} B per access\n`
+  )
+  for (const x of r.sites.slice(0, 15))
+    process.stdout.write(`${(x.bytes / 1e6).toFixed(2).padStart(9)} MB  ${x.site}\n`)
+}
