@@ -79,6 +79,8 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   readonly stale = new Map<number, number>()
   readonly #o: CheckerOptions
   readonly #protected_at: Float64Array
+  /** Each page's last access time when it was protected: an access after the protect changes it. */
+  readonly #access_at_protect: Float64Array
   readonly #touched: Uint8Array
   #snapshot_t = -1
   #inside = false
@@ -101,6 +103,7 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   constructor(o: CheckerOptions) {
     this.#o = o
     this.#protected_at = new Float64Array(o.layout.pages).fill(-1)
+    this.#access_at_protect = new Float64Array(o.layout.pages).fill(-1)
     this.#touched = new Uint8Array(o.layout.pages)
     // UFFDIO_API asked for RWP_ASYNC: the userfaultfd starts in async mode
     this.async_mode = o.tracker === "rwp"
@@ -170,6 +173,10 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     }
     const now = this.#o.clock.now_ns
     this.#protected_at.fill(now, first, first + count)
+    // an access at the protect's own instant may have come before it (a retry that completed at the
+    // same ns): what counts is an access recorded after the protect, not its time
+    const gt = this.#o.gt
+    for (let p = first; p < first + count; p++) this.#access_at_protect[p] = gt.lastAccessNs(p)
     // arm every present page: its next access must fault, on whichever vCPU touches it first
     this.#inside = true
     const r = kernel.pagemap_scan({
@@ -225,10 +232,12 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     // what the guest touched since each page's protection, at the instant of the walk
     const { gt, base_ns } = this.#o
     const at = this.#protected_at
+    const before = this.#access_at_protect
     const touched = this.#touched
     for (let p = 0; p < touched.length; p++) {
       const pa = at[p]
-      touched[p] = pa >= 0 && gt.lastAccessNs(p) + base_ns >= pa ? 1 : 0
+      const last = gt.lastAccessNs(p)
+      touched[p] = pa >= 0 && last !== before[p] && last + base_ns >= pa ? 1 : 0
     }
     this.#snapshot_t = this.#o.clock.now_ns
   }

@@ -1,0 +1,16 @@
+// Counterexamples the properties found, kept once the bug they showed was fixed: each file is what
+// the harness wrote (the shrunk run, its scheduler choices pinned), and must now pass.
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { runText } from "./harness.ts"
+
+const dir = join(import.meta.dirname, "regressions")
+const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"))
+
+describe("properties' regressions", () => {
+  it.each(files)("%s passes", (f) => {
+    const { result } = runText(readFileSync(join(dir, f), "utf8"))
+    expect(result.failures).toEqual([])
+  })
+})
