@@ -72,6 +72,8 @@ export interface ArbMachineOptions {
   /** vCPU count bounds; default 1..4 */
   readonly minVcpus?: number
   readonly maxVcpus?: number
+  /** only 4 KiB base pages (what hugetlbfs 2 MiB pages need: a PMD leaf); default false */
+  readonly basePages4k?: boolean
 }
 
 /** A `machine` table: arch, page size it supports, vCPUs, and sometimes TLB, kernel and costs. */
@@ -97,7 +99,7 @@ export function arbMachine(
       pageFault: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: undefined })
     })
     .chain(({ arch, vcpus, pageIndex, tlb, version, pageFault }) => {
-      const sizes = ARCH_PAGE_SIZES[arch]
+      const sizes = options.basePages4k ? [4 * KiB] : ARCH_PAGE_SIZES[arch]
       const pageSize = sizes[pageIndex % sizes.length]
       return fc
         .record({
@@ -199,6 +201,9 @@ export function arbStepScript(): fc.Arbitrary<ScenarioInput> {
 }
 
 const PATTERNS = ["sequential", "uniform", "zipf", "hot_cold"] as const
+const BACKINGS = ["anon", "shmem", "hugetlb"] as const
+const TRACKERS = ["rwp", "uffd-wp", "idle-page", "none"] as const
+const STRATEGIES = ["hot-scan", "cold-scan"] as const
 
 function arbPhase(last: boolean): fc.Arbitrary<PhaseInput> {
   return fc
@@ -207,15 +212,27 @@ function arbPhase(last: boolean): fc.Arbitrary<PhaseInput> {
       pattern: fc.option(fc.constantFrom(...PATTERNS), { nil: undefined }),
       writes: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
       hot: fc.option(fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 50, max: 100 })), { nil: undefined }),
+      shift: fc.option(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 25 })), { nil: undefined }),
+      skew: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined }),
+      span: fc.option(
+        fc
+          .integer({ min: 0, max: 90 })
+          .chain((start) => fc.tuple(fc.constant(start), fc.integer({ min: 1, max: 100 - start }))),
+        { nil: undefined }
+      ),
       access: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined })
     })
-    .chain(({ duration, pattern, writes, hot, access }) =>
+    .chain(({ duration, pattern, writes, hot, shift, skew, span, access }) =>
       fc
         .record({
           duration: duration === undefined ? fc.constant(undefined) : spellDuration(duration * 1_000_000),
           writes: writes === undefined ? fc.constant(undefined) : spellPercentage(writes),
           hotSet: hot === undefined ? fc.constant(undefined) : spellPercentage(hot[0]),
           hotShare: hot === undefined ? fc.constant(undefined) : spellPercentage(hot[1]),
+          shiftEvery: shift === undefined ? fc.constant(undefined) : spellDuration(shift[0] * 1_000_000),
+          shiftBy: shift === undefined ? fc.constant(undefined) : spellPercentage(shift[1]),
+          spanStart: span === undefined ? fc.constant(undefined) : spellPercentage(span[0]),
+          spanLen: span === undefined ? fc.constant(undefined) : spellPercentage(span[1]),
           access: access === undefined ? fc.constant(undefined) : spellDuration(access * 1000)
         })
         .map((s) => {
@@ -225,6 +242,10 @@ function arbPhase(last: boolean): fc.Arbitrary<PhaseInput> {
           if (s.writes !== undefined) phase.writes = s.writes
           if (s.hotSet !== undefined) phase.hot_set = s.hotSet
           if (s.hotShare !== undefined) phase.hot_share = s.hotShare
+          if (pattern === "hot_cold" && s.shiftEvery !== undefined && s.shiftBy !== undefined)
+            phase.hot_shift = { every: s.shiftEvery, by: s.shiftBy }
+          if (pattern === "zipf" && skew !== undefined) phase.skew = skew / 100
+          if (s.spanStart !== undefined && s.spanLen !== undefined) phase.span = { start: s.spanStart, len: s.spanLen }
           if (s.access !== undefined) phase.access_ns = s.access
           return phase
         })
@@ -237,21 +258,68 @@ function arbPhases(): fc.Arbitrary<PhaseInput[]> {
     .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbPhase(i === n - 1))))
 }
 
+export interface ArbWorkloadOptions {
+  /** The backings to draw from; default all three. */
+  readonly backings?: readonly (typeof BACKINGS)[number][]
+  /** The trackers to draw from; default all four (or the default, rwp, when the option is omitted). */
+  readonly trackers?: readonly (typeof TRACKERS)[number][]
+  /** The RWP strategies to draw from; default both. */
+  readonly strategies?: readonly (typeof STRATEGIES)[number][]
+  /** vCPU count bounds; default 1..4. */
+  readonly minVcpus?: number
+  readonly maxVcpus?: number
+  /** The run's duration bounds in ms; default 10..100. */
+  readonly minDurationMs?: number
+  readonly maxDurationMs?: number
+  /** Guest memory, in units of 256 base pages (one huge page for hugetlb); default up to 4. */
+  readonly maxUnits?: number
+  /** anon: `memory.thp` may be set (true or false); default true (false: never written) */
+  readonly thp?: boolean
+}
+
 /**
- * A workload run: a small guest (a few MiB) on anon, shmem or hugetlb, one to three phases,
- * any tracker and strategy, a short duration. No `expect` (the defaults apply).
+ * A workload run: a small guest (a few MiB) on anon, shmem or hugetlb, one to three phases of any
+ * pattern (spans, hot sets and their shifts, zipf skews), any tracker, strategy, interval, cold age
+ * and storage device, a short duration. No `expect` (the defaults apply: every invariant).
  */
-export function arbWorkloadScenario(): fc.Arbitrary<ScenarioInput> {
+export function arbWorkloadScenario(options: ArbWorkloadOptions = {}): fc.Arbitrary<ScenarioInput> {
+  const pick = <T>(values: readonly T[] | undefined, all: readonly T[]) => fc.constantFrom(...(values ?? all))
+  return pick(options.backings, BACKINGS).chain((backing) => arbWorkloadOf(backing, options))
+}
+
+function arbWorkloadOf(backing: (typeof BACKINGS)[number], options: ArbWorkloadOptions): fc.Arbitrary<ScenarioInput> {
   return fc
     .record({
-      machine: arbMachine({ rwp: true }),
-      backing: fc.constantFrom("anon", "shmem", "hugetlb"),
-      units: fc.integer({ min: 1, max: 4 }),
+      // hugetlbfs takes only a PMD or PUD leaf: 2 MiB huge pages need 4 KiB base pages
+      machine: arbMachine({
+        rwp: true,
+        minVcpus: options.minVcpus ?? 1,
+        maxVcpus: options.maxVcpus ?? 4,
+        basePages4k: backing === "hugetlb"
+      }),
+      backing: fc.constant(backing),
+      units: fc.integer({ min: 1, max: options.maxUnits ?? 4 }),
       perVcpu: fc.boolean(),
-      tracker: fc.option(fc.constantFrom("rwp", "uffd-wp", "idle-page", "none"), { nil: undefined }),
-      strategy: fc.option(fc.constantFrom("hot-scan", "cold-scan"), { nil: undefined }),
+      thp: options.thp === false ? fc.constant(undefined) : fc.option(fc.boolean(), { nil: undefined }),
+      tracker:
+        options.trackers === undefined
+          ? fc.option(fc.constantFrom(...TRACKERS), { nil: undefined })
+          : fc.constantFrom(...options.trackers),
+      strategy:
+        options.strategies === undefined
+          ? fc.option(fc.constantFrom(...STRATEGIES), { nil: undefined })
+          : fc.constantFrom(...options.strategies),
       interval: fc.integer({ min: 1, max: 20 }),
-      duration: fc.integer({ min: 10, max: 100 }),
+      coldAge: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+      device: fc.option(
+        fc.record({
+          latency: fc.integer({ min: 1, max: 200 }),
+          bandwidth: fc.constantFrom("512MiB/s", "1GiB/s", "4GiB/s"),
+          depth: fc.option(fc.integer({ min: 1, max: 32 }), { nil: undefined })
+        }),
+        { nil: undefined }
+      ),
+      duration: fc.integer({ min: options.minDurationMs ?? 10, max: options.maxDurationMs ?? 100 }),
       seed: fc.integer({ min: 0, max: 2 ** 31 })
     })
     .chain((w) => {
@@ -261,19 +329,29 @@ export function arbWorkloadScenario(): fc.Arbitrary<ScenarioInput> {
           size: spellSize(unit * w.units),
           duration: spellDuration(w.duration * 1_000_000),
           interval: spellDuration(w.interval * 1_000_000),
+          latency: w.device === undefined ? fc.constant("50us") : spellDuration(w.device.latency * 1000),
           phases: arbPhases(),
           perVcpu: fc.array(arbPhases(), { minLength: w.machine.vcpus, maxLength: w.machine.vcpus })
         })
         .map((s): ScenarioInput => {
+          const memory: WorkloadInput["memory"] = { backing: w.backing, size: s.size }
+          if (w.backing === "anon" && w.thp !== undefined) memory.thp = w.thp
+          const vmm: NonNullable<WorkloadInput["vmm"]> = { interval: s.interval }
+          if (w.tracker !== undefined) vmm.tracker = w.tracker
+          if (w.strategy !== undefined) vmm.strategy = w.strategy
+          if (w.coldAge !== undefined) vmm.cold_age = w.coldAge
+          const storage: NonNullable<WorkloadInput["storage"]> = {
+            latency: s.latency,
+            bandwidth: w.device?.bandwidth ?? "1GiB/s"
+          }
+          if (w.device?.depth !== undefined) storage.queue_depth = w.device.depth
           const workload: WorkloadInput = {
             duration: s.duration,
-            memory: { backing: w.backing, size: s.size },
+            memory,
             guest: w.perVcpu ? { per_vcpu: s.perVcpu } : { phases: s.phases },
-            vmm: { interval: s.interval },
-            storage: { latency: "50us", bandwidth: "1GiB/s" }
+            vmm,
+            storage
           }
-          if (w.tracker !== undefined) workload.vmm = { ...workload.vmm, tracker: w.tracker }
-          if (w.strategy !== undefined) workload.vmm = { ...workload.vmm, strategy: w.strategy }
           return { name: `generated ${w.backing} workload`, seed: w.seed, machine: w.machine, workload }
         })
     })

@@ -3,6 +3,7 @@ export {
   type ArbMachineOptions,
   arbMachine,
   arbStepScript,
+  type ArbWorkloadOptions,
   arbWorkloadScenario,
   spellAddress,
   spellDuration,
