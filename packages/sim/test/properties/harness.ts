@@ -123,6 +123,8 @@ export interface RunProperty {
   /** fast-check's seed and path (default from FC_SEED and FC_PATH). */
   readonly seed?: number
   readonly path?: string
+  /** Where the failure file goes (default failuresDir()). */
+  readonly dir?: string
 }
 
 /** A failed property: what fast-check found, the file written, and how to replay it. */
@@ -202,7 +204,7 @@ export function checkRunProperty(p: RunProperty): PropertyFailure | null {
   )
   if (!r.failed) return null
   if (r.counterexample === null) throw new Error(fc.defaultReportMessage(r) ?? "the property threw")
-  const [c] = r.counterexample
+  const c = refineHints(r.counterexample[0], (x) => check(runCase(x, options)) !== null)
   // the shrunk run again, with its trace; then the file that pins its choices
   const run = runCase(c, { mutants, trace: true })
   const why = check(run) ?? "(the failure did not repeat: a determinism bug)"
@@ -218,7 +220,7 @@ export function checkRunProperty(p: RunProperty): PropertyFailure | null {
     .join(" ")
   const text = pinnedText(c.input, run.result.schedule, description)
   const hash = createHash("sha256").update(text).update(mutantFlags).digest("hex").slice(0, 8)
-  const dir = failuresDir()
+  const dir = p.dir ?? failuresDir()
   mkdirSync(dir, { recursive: true })
   const file = join(dir, `${slug(p.name)}-${hash}.yaml`)
   const traceFile = join(dir, `${slug(p.name)}-${hash}.trace.jsonl`)
@@ -257,6 +259,36 @@ export function checkRunProperty(p: RunProperty): PropertyFailure | null {
     replays,
     result: run.result
   })
+}
+
+/**
+ * The last step of shrinking the interleaving. Hints are taken mod n, so fast-check's shrinking
+ * (towards 0 by halving) can stop at a large hint whose smaller neighbours pick other options:
+ * each hint is replaced by the pick it made (the same run), then lowered one by one while the case
+ * still fails, and dropped from the end while it still fails without it.
+ */
+export function refineHints(c: Case, fails: (c: Case) => boolean): Case {
+  const first = runCase(c)
+  let hints = first.result.schedule.slice(0, Math.min(c.hints.length, first.result.schedule.length))
+  let best: Case = { ...c, hints }
+  if (!fails(best)) return c
+  while (hints.length > 0) {
+    const shorter = { ...c, hints: hints.slice(0, -1) }
+    if (!fails(shorter)) break
+    hints = shorter.hints
+    best = shorter
+  }
+  for (let i = 0; i < hints.length; i++) {
+    for (let v = 0; v < hints[i]!; v++) {
+      const lower = { ...c, hints: hints.map((h, j) => (j === i ? v : h)) }
+      if (fails(lower)) {
+        hints = lower.hints
+        best = lower
+        break
+      }
+    }
+  }
+  return best
 }
 
 /** Asserts a property over runs (throws the PropertyFailure). */
