@@ -72,6 +72,14 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
     }
     case "check":
       return runFiles(command)
+    case "explore": {
+      const bad = await unknownMutant(command.mutants)
+      if (bad !== undefined) {
+        process.stderr.write(`rwpsim: ${bad.message}\n${USAGE}\n`)
+        return 2
+      }
+      return (await import("./commands/explore.ts")).exploreCommand(command, io)
+    }
     // the trace readers load only when used: `rwpsim run` starts as fast as before
     case "trace":
       return (await import("./commands/trace.ts")).traceCommand(command, io, process.env)
@@ -81,6 +89,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
       return (await import("./commands/why.ts")).whyCommand(command, io)
     case "report":
       return (await import("./commands/report.ts")).reportCommand(command, io)
+    case "sweep":
+      return (await import("./commands/sweep.ts")).sweepCommand(command, io, process.env)
   }
 }
 

@@ -16,11 +16,11 @@ export interface FileOutcome {
   readonly stderr: readonly string[]
 }
 
-type Loaded =
+export type Loaded =
   | { readonly ok: true; readonly scenario: Scenario }
   | { readonly ok: false; readonly errors: readonly ScenarioError[] }
 
-function readScenario(file: string): Loaded {
+export function readScenario(file: string): Loaded {
   let text: string
   try {
     text = readFileSync(file, "utf8")
@@ -63,19 +63,30 @@ export function tracePathFor(trace: string | undefined, file: string, many: bool
 /** Open trace files, so the SIGINT path can flush what was written. */
 export const openTraces = new Set<TraceFile>()
 
+/** How runFile runs (`rwpsim sweep`): a scenario already loaded; no trace at all (trace_sha256 null). */
+export interface RunFileOptions {
+  readonly loaded?: Loaded
+  readonly hash?: boolean
+}
+
 export function runFile(
   file: string,
   seed: number | undefined,
   tracePath: string | undefined,
   progress?: Progress,
-  mutants: readonly string[] = []
+  mutants: readonly string[] = [],
+  options: RunFileOptions = {}
 ): FileOutcome {
-  const loaded = readScenario(file)
+  const loaded = options.loaded ?? readScenario(file)
   if (!loaded.ok) return invalid(file, loaded.errors)
   const mutated = applyMutants(loaded.scenario, mutants)
   if (!mutated.ok) return invalid(file, [{ _tag: "ScenarioError", file, path: [], message: mutated.message }])
   const scenario = mutated.scenario
   const effectiveSeed = seed ?? scenario.seed
+  if (options.hash === false && tracePath === undefined) {
+    const result = runScenario(scenario, { seed: effectiveSeed, file, mutants: mutated.kernel })
+    return outcome(file, scenario, effectiveSeed, result, null, mutants)
+  }
   let sink: TraceFile
   try {
     sink = new TraceFile(tracePath, progress === undefined ? undefined : (s) => progress.line(s))
@@ -91,8 +102,22 @@ export function runFile(
   } finally {
     openTraces.delete(sink)
   }
-  const trace_sha256 = sink.close()
-  const replay = `rwpsim run ${file} --seed ${effectiveSeed}${mutants.map((m) => ` --mutant ${m}`).join("")}`
+  return outcome(file, scenario, effectiveSeed, result, sink.close(), mutants)
+}
+
+/** The command that replays a run. */
+export const replayCommand = (file: string, seed: number, mutants: readonly string[]): string =>
+  `rwpsim run ${file} --seed ${seed}${mutants.map((m) => ` --mutant ${m}`).join("")}`
+
+function outcome(
+  file: string,
+  scenario: Scenario,
+  effectiveSeed: number,
+  result: RunResult,
+  trace_sha256: string | null,
+  mutants: readonly string[]
+): FileOutcome {
+  const replay = replayCommand(file, effectiveSeed, mutants)
   const json = {
     scenario: file,
     name: scenario.name,

@@ -1,0 +1,201 @@
+// `rwpsim sweep FILE... --seeds 1..10000 [--jobs N] [--shard I/N] [--out PATH]`: every file under
+// every seed, on worker threads (one per core by default). One JSONL row per run, in run order
+// (files x seeds, file-major) whatever the number of jobs, so that a sweep's output is a pure
+// function of its arguments; a progress bar on a terminal's stderr; at the end, on stderr, a summary
+// with each failure's replay command. `--shard I/N` keeps the runs r with r % N == I (the index may
+// come from JOB_COMPLETION_INDEX: `--shard /N`); the rows of N shards, merged by their `run`
+// (`sort -t: -k2,2n`), are the rows of the unsharded sweep.
+import { closeSync, openSync, writeSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import { Worker } from "node:worker_threads"
+import { unknownMutant } from "../args.ts"
+import type { Io } from "../output.ts"
+import { inShard, type ShardSpec, shardIndex } from "../seeds.ts"
+import { readScenario } from "./run.ts"
+import type { RunDone, RunTask, WorkerInit } from "./sweepWorker.ts"
+
+export interface SweepCommand {
+  readonly cmd: "sweep"
+  readonly files: readonly string[]
+  readonly seeds: readonly number[]
+  /** Worker threads; undefined: one per core. */
+  readonly jobs: number | undefined
+  readonly shard: ShardSpec | undefined
+  /** Where the rows go (default stdout). */
+  readonly out: string | undefined
+  /** --progress / --no-progress; undefined: a bar when stderr is a terminal. */
+  readonly progress: boolean | undefined
+  /** --hash: each row's trace_sha256 (the run is traced and hashed; slower). */
+  readonly hash: boolean
+  readonly mutants: readonly string[]
+}
+
+/** Failures listed in the summary (all are in the rows). */
+const SUMMARY_MAX = 50
+/** Characters of a failure's message in the summary (the row has all of it). */
+const MESSAGE_MAX = 200
+const REDRAW_MS = 200
+
+/** The worker's module next to this one: compiled (.js), or source (.ts, under tsx) in development. */
+function spawnWorker(init: WorkerInit): Worker {
+  const here = import.meta.url
+  if (here.endsWith(".ts")) {
+    // a worker thread does not inherit the parent's tsx loader: it registers it, then loads the worker
+    // (and the workspace packages resolve to their sources, as in the tests)
+    const url = new URL("./sweepWorker.ts", here).href
+    const code = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url)}) })`
+    const source = "--conditions=@rwpsim/source"
+    const execArgv = process.execArgv.includes(source) ? process.execArgv : [...process.execArgv, source]
+    return new Worker(code, { eval: true, workerData: init, execArgv })
+  }
+  return new Worker(new URL("./sweepWorker.js", here), { workerData: init })
+}
+
+const showDuration = (ms: number): string =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+
+/** The progress bar on stderr (a terminal): redrawn in place with \r, at most every REDRAW_MS. */
+class Bar {
+  readonly #total: number
+  readonly #t0 = performance.now()
+  #drawn = 0
+  #shown = false
+
+  constructor(total: number) {
+    this.#total = total
+  }
+
+  update(done: number, failed: number, force = false): void {
+    const now = performance.now()
+    if (!force && now - this.#drawn < REDRAW_MS) return
+    this.#drawn = now
+    const width = 30
+    const fill = this.#total === 0 ? width : Math.round((done / this.#total) * width)
+    const rate = done / Math.max(1e-3, (now - this.#t0) / 1000)
+    const eta = rate > 0 ? ((this.#total - done) / rate) * 1000 : 0
+    process.stderr.write(
+      `\r[${"#".repeat(fill)}${" ".repeat(width - fill)}] ${done}/${this.#total} runs, ${failed} failed, ${rate.toFixed(1)} runs/s, ETA ${showDuration(eta)}  `
+    )
+    this.#shown = true
+  }
+
+  clear(): void {
+    if (this.#shown) process.stderr.write(`\r${" ".repeat(100)}\r`)
+    this.#shown = false
+  }
+}
+
+export async function sweepCommand(
+  c: SweepCommand,
+  io: Io,
+  env: Readonly<Record<string, string | undefined>>
+): Promise<0 | 1 | 2> {
+  const unknown = await unknownMutant(c.mutants)
+  if (unknown !== undefined) {
+    io.err(`rwpsim: ${unknown.message}`)
+    return 2
+  }
+  // every file must be a valid scenario before anything runs
+  let bad = false
+  for (const f of c.files) {
+    const l = readScenario(f)
+    if (!l.ok) {
+      bad = true
+      for (const e of l.errors) io.err(`${e.file}${e.path.length > 0 ? `: ${e.path.join(".")}` : ""}: ${e.message}`)
+    }
+  }
+  if (bad) return 2
+  let shard: { index: number; count: number } | undefined
+  if (c.shard !== undefined) {
+    const i = shardIndex(c.shard, env)
+    if (typeof i === "string") {
+      io.err(`rwpsim: ${i}`)
+      return 2
+    }
+    shard = { index: i, count: c.shard.count }
+  }
+  const tasks: RunTask[] = []
+  let run = 0
+  for (const file of c.files) {
+    for (const seed of c.seeds) {
+      if (shard === undefined || inShard(run, shard.index, shard.count)) tasks.push({ run, file, seed })
+      run++
+    }
+  }
+  const jobs = Math.max(1, Math.min(c.jobs ?? availableParallelism(), tasks.length))
+  const fd = c.out === undefined ? undefined : openSync(c.out, "w")
+  const write = (line: string) => {
+    if (fd === undefined) io.out(line)
+    else writeSync(fd, `${line}\n`)
+  }
+  const bar = (c.progress ?? io.stderrTTY) ? new Bar(tasks.length) : undefined
+  const t0 = performance.now()
+  const rows: (RunDone | undefined)[] = new Array(tasks.length)
+  const position = new Map<number, number>(tasks.map((t, i) => [t.run, i]))
+  let next = 0
+  let emitted = 0
+  let done = 0
+  const failures: RunDone[] = []
+  let worst: 0 | 1 | 2 = 0
+
+  await new Promise<void>((resolve, reject) => {
+    if (tasks.length === 0) return resolve()
+    let finished = 0
+    const init: WorkerInit = { mutants: c.mutants, hash: c.hash }
+    for (let j = 0; j < jobs; j++) {
+      const w = spawnWorker(init)
+      let inflight = 0
+      const give = () => {
+        if (next < tasks.length) {
+          w.postMessage(tasks[next++])
+          inflight++
+        }
+      }
+      const retireIfIdle = () => {
+        if (inflight > 0) return
+        w.postMessage(null)
+        if (++finished === jobs) resolve()
+      }
+      w.on("message", (d: RunDone) => {
+        inflight--
+        rows[position.get(d.run)!] = d
+        done++
+        if (d.exit !== 0) failures.push(d)
+        if (d.exit > worst) worst = d.exit as 0 | 1 | 2
+        // rows leave in run order: the prefix that is complete
+        while (emitted < rows.length && rows[emitted] !== undefined) {
+          write(JSON.stringify(rows[emitted]!.row))
+          rows[emitted] = undefined
+          emitted++
+        }
+        bar?.update(done, failures.length)
+        give()
+        retireIfIdle()
+      })
+      w.on("error", reject)
+      // two runs in flight per worker: the next one is there when the current one ends
+      give()
+      give()
+      retireIfIdle()
+    }
+  })
+  bar?.update(done, failures.length, true)
+  bar?.clear()
+  if (fd !== undefined) closeSync(fd)
+  io.flush()
+
+  const ms = performance.now() - t0
+  const where = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`
+  io.err(
+    `rwpsim sweep: ${tasks.length} runs (${c.files.length} file(s) x ${c.seeds.length} seed(s)${where}), ${failures.length} failed, ${jobs} job(s), ${showDuration(ms)} (${((tasks.length * 1000) / Math.max(1, ms)).toFixed(1)} runs/s)`
+  )
+  failures.sort((a, b) => a.run - b.run)
+  for (const f of failures.slice(0, SUMMARY_MAX)) {
+    const r = f.row as { scenario: string; seed: number; failures: { message: string }[]; replay: string }
+    const why = r.failures[0]?.message ?? "failed"
+    io.err(`  FAIL ${r.scenario} seed ${r.seed}: ${why.length > MESSAGE_MAX ? `${why.slice(0, MESSAGE_MAX)}...` : why}`)
+    io.err(`    replay: ${r.replay}`)
+  }
+  if (failures.length > SUMMARY_MAX) io.err(`  ... and ${failures.length - SUMMARY_MAX} more (every run has its row)`)
+  return worst
+}
