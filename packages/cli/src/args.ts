@@ -2,6 +2,7 @@
 // Each command has its own options, so an option another command takes is still an error here.
 import { type ParseArgsConfig, parseArgs } from "node:util"
 import { parseAddressArg, parseDurationArg } from "@rwpsim/trace"
+import type { ExploreCommand } from "./commands/explore.ts"
 import type { SweepCommand } from "./commands/sweep.ts"
 import { parseSeedSet, parseShard } from "./seeds.ts"
 
@@ -37,6 +38,7 @@ export type Command =
   | { readonly cmd: "why"; readonly file: string; readonly page: NonNullable<TraceFilterArgs["page"]> }
   | { readonly cmd: "report"; readonly file: string; readonly html: string }
   | { readonly cmd: "schema" }
+  | ExploreCommand
   | SweepCommand
   | { readonly cmd: "help" }
   | { readonly cmd: "version" }
@@ -51,6 +53,10 @@ export const USAGE = `usage:
                                                          run scenarios (exit 0 ok, 1 expectation failed, 2 invalid);
                                                          --mutant switches on a deliberate kernel or VMM bug
   rwpsim check FILE... [--json]                          validate scenarios only
+  rwpsim explore FILE [--runs N] [--strategy random|pct] [--exhaustive] [--depth D] [--vary schedule|seed]
+                 [--seed N] [--explore-seed N] [--out DIR] [--json] [--mutant NAME]...
+                                                         one scenario under many schedules: each distinct outcome
+                                                         with the command that replays it (exit 1 if one fails)
   rwpsim sweep FILE... --seeds 1..10000 [--jobs N] [--shard I/N] [--out PATH] [--hash] [--mutant NAME]...
                                                          every file under every seed on worker threads: JSONL rows,
                                                          a failure summary with replay commands (--shard /N: JOB_COMPLETION_INDEX)
@@ -99,6 +105,18 @@ const OPTIONS: Record<string, Options> = {
   diff: { context: { type: "string" } },
   why: { page: { type: "string" } },
   report: { html: { type: "string" } },
+  explore: {
+    runs: { type: "string" },
+    strategy: { type: "string" },
+    exhaustive: { type: "boolean", default: false },
+    depth: { type: "string" },
+    vary: { type: "string" },
+    seed: { type: "string" },
+    "explore-seed": { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean", default: false },
+    mutant: { type: "string", multiple: true }
+  },
   sweep: {
     seeds: { type: "string" },
     jobs: { type: "string" },
@@ -236,6 +254,44 @@ export function parseCommand(argv: readonly string[]): Command | UsageError {
         progress,
         hash: values.hash === true,
         mutants
+      }
+    }
+    case "explore": {
+      if (positionals.length !== 1) return usage("explore: expected one scenario file")
+      const count = (flag: string, text: string): number | UsageError =>
+        /^[1-9]\d*$/.test(text) ? Number(text) : usage(`--${flag}: expected a whole number above 0, got "${text}"`)
+      const runs = count("runs", str(values.runs) ?? "100")
+      if (typeof runs === "object") return runs
+      const depth = count("depth", str(values.depth) ?? "3")
+      if (typeof depth === "object") return depth
+      const strategy = str(values.strategy) ?? "random"
+      if (strategy !== "random" && strategy !== "pct")
+        return usage(`--strategy: expected random or pct, got "${strategy}"`)
+      const vary = str(values.vary) ?? "schedule"
+      if (vary !== "schedule" && vary !== "seed") return usage(`--vary: expected schedule or seed, got "${vary}"`)
+      if (vary === "seed" && (strategy !== "random" || values.exhaustive === true))
+        return usage("--vary seed goes with --strategy random only (pct and --exhaustive steer the schedule)")
+      const seeds: (number | undefined)[] = []
+      for (const flag of ["seed", "explore-seed"]) {
+        const s = str(values[flag])
+        const n = s === undefined ? undefined : parseSeed(s)
+        if (s !== undefined && n === undefined)
+          return usage(`--${flag}: expected an integer from 0 to 2^53-1, got "${s}"`)
+        seeds.push(n)
+      }
+      return {
+        cmd: "explore",
+        file: positionals[0]!,
+        runs,
+        strategy,
+        exhaustive: values.exhaustive === true,
+        seed: seeds[0],
+        exploreSeed: seeds[1],
+        vary,
+        depth,
+        out: str(values.out) ?? ".rwpsim-explore",
+        json,
+        mutants: (Array.isArray(values.mutant) ? values.mutant : []).map(String)
       }
     }
     case "report": {

@@ -72,6 +72,14 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
     }
     case "check":
       return runFiles(command)
+    case "explore": {
+      const bad = await unknownMutant(command.mutants)
+      if (bad !== undefined) {
+        process.stderr.write(`rwpsim: ${bad.message}\n${USAGE}\n`)
+        return 2
+      }
+      return (await import("./commands/explore.ts")).exploreCommand(command, io)
+    }
     // the trace readers load only when used: `rwpsim run` starts as fast as before
     case "trace":
       return (await import("./commands/trace.ts")).traceCommand(command, io, process.env)

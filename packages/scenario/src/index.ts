@@ -5,6 +5,7 @@
 export { parseScenario, type ParseResult } from "./load.ts"
 export { formatScenarioError, formatPath, type ScenarioError } from "./ScenarioError.ts"
 export { scenarioJsonSchema } from "./jsonSchema.ts"
+export { pinSchedule } from "./pin.ts"
 export { scenarioSchema, type Scenario, type ScenarioInput, type ScenarioExpect } from "./schema.ts"
 export {
   ARCHES,

@@ -8,6 +8,17 @@ export { validateScenario } from "./validate.ts"
 export { machineFeatures, machineSpec } from "./machine.ts"
 export { applyMutants, isMutant, MUTANT_NAMES, type MutantName } from "./mutants.ts"
 export {
+  type Exploration,
+  type ExploreOptions,
+  type ExploreStrategy,
+  explore,
+  failureLabel,
+  normaliseMessage,
+  type Outcome,
+  outcomeKey,
+  type Reproducer
+} from "./explore.ts"
+export {
   ACCESS_BENCH_DEFAULTS,
   type AccessBench,
   type AccessBenchResult,
