@@ -21,7 +21,9 @@ export default defineConfig({
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "scripts/**/*.test.ts"],
           exclude: ["**/*.sweep.test.ts", "**/*.browser.test.ts", "**/node_modules/**"],
-          setupFiles: ["./vitest.setup.ts"]
+          setupFiles: ["./vitest.setup.ts"],
+          // whole simulated runs on 2 shared cores: a slow machine must not turn into a failure
+          testTimeout: 60_000
         }
       },
       {
