@@ -33,7 +33,7 @@ export function writeCasesSection(path: string, table: readonly string[], target
   )
 }
 
-/** The exponent k of wall ∝ x^k between two points. */
+/** The exponent k of y ∝ x^k between two points. */
 const exponent = (x0: number, y0: number, x1: number, y1: number): number => Math.log(y1 / y0) / Math.log(x1 / x0)
 
 interface Derived {
@@ -41,41 +41,71 @@ interface Derived {
   readonly x: number
   readonly wall_s: number
   readonly accesses: number
-  readonly ns_per_access: number
-  readonly us_per_fault: number
+  /** MISSING faults and sync RWP faults: each a userfault round trip through the VMM's threads. */
+  readonly faults: number
+  readonly evicted: number
+  readonly events: number
+  readonly pages: number
+  readonly cycles: number
   readonly rss_mib: number
-  readonly m: Record<string, number>
 }
 
 function derive(r: ScalingRow, label: string, x: number): Derived {
   const m = (r.row.metrics ?? {}) as Record<string, number>
-  const accesses = Number(m.guest_accesses ?? 0)
-  const faults = Number(m.missing_faults ?? 0) + Number(m.rwp_faults_sync ?? 0)
   return {
     label,
     x,
     wall_s: r.row.wall_ms / 1000,
-    accesses,
-    ns_per_access: (r.row.wall_ms * 1e6) / Math.max(1, accesses),
-    us_per_fault: faults === 0 ? 0 : (r.row.wall_ms * 1e3) / faults,
-    rss_mib: r.row.rss_bytes / 2 ** 20,
-    m
+    accesses: Number(m.guest_accesses ?? 0),
+    faults: Number(m.missing_faults ?? 0) + Number(m.rwp_faults_sync ?? 0),
+    evicted: Number(m.pages_evicted ?? 0),
+    events: Number(r.row.events ?? 0),
+    pages: r.row.pages,
+    cycles: Number(m.cycles ?? 0),
+    rss_mib: r.row.rss_bytes / 2 ** 20
   }
 }
 
+const n = (x: number): string => Math.round(x).toLocaleString("en-US")
+
+/** Wall time per unit of the run's dominant work: a userfault or an eviction (µs). */
+const perFault = (d: Derived): number => (d.wall_s * 1e6) / Math.max(1, d.faults + d.evicted)
+
 function series(rows: readonly Derived[], what: string): string[] {
   const out = [
-    `| ${what} | wall s | growth exponent | guest accesses | MISSING faults | pages evicted | cycles | wall ns / access | peak RSS MiB |`,
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    `| ${what} | wall s | k (wall) | guest accesses | userfaults | pages evicted | scheduler events | wall µs per userfault + eviction | pages x cycles | peak RSS MiB |`,
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   ]
   rows.forEach((d, i) => {
     const k = i === 0 ? "-" : exponent(rows[i - 1]!.x, rows[i - 1]!.wall_s, d.x, d.wall_s).toFixed(2)
     out.push(
-      `| ${d.label} | ${d.wall_s.toFixed(1)} | ${k} | ${d.accesses.toLocaleString("en-US")} | ${Number(d.m.missing_faults ?? 0).toLocaleString("en-US")} | ${Number(d.m.pages_evicted ?? 0).toLocaleString("en-US")} | ${d.m.cycles ?? 0} | ${d.ns_per_access.toFixed(0)} | ${d.rss_mib.toFixed(0)} |`
+      `| ${d.label} | ${d.wall_s.toFixed(1)} | ${k} | ${n(d.accesses)} | ${n(d.faults)} | ${n(d.evicted)} | ${n(d.events)} | ${perFault(d).toFixed(1)} | ${n(d.pages * d.cycles)} | ${d.rss_mib.toFixed(0)} |`
     )
   })
   return out
 }
+
+/** k over the whole series for each quantity, as `name k`. */
+function growth(rows: readonly Derived[]): Record<string, number> {
+  const a = rows[0]!
+  const b = rows.at(-1)!
+  const k = (f: (d: Derived) => number) => exponent(a.x, Math.max(1e-9, f(a)), b.x, Math.max(1e-9, f(b)))
+  return {
+    wall: k((d) => d.wall_s),
+    accesses: k((d) => d.accesses),
+    userfaults: k((d) => d.faults),
+    evictions: k((d) => d.evicted),
+    events: k((d) => d.events),
+    per_fault: k(perFault),
+    pages_cycles: k((d) => d.pages * d.cycles),
+    rss: k((d) => d.rss_mib)
+  }
+}
+
+const showGrowth = (g: Record<string, number>): string =>
+  Object.entries(g)
+    .map(([name, k]) => `${name} ${k.toFixed(2)}`)
+    .join(", ")
 
 export function writeScalingSection(path: string, rows: readonly ScalingRow[], duration: string): void {
   const sizes = rows
@@ -86,15 +116,17 @@ export function writeScalingSection(path: string, rows: readonly ScalingRow[], d
     .filter((r) => r.size_gib === 4)
     .sort((a, b) => a.vcpus - b.vcpus)
     .map((r) => derive(r, `${r.vcpus}`, r.vcpus))
-  const kSize = sizes.length > 1 ? exponent(sizes[0]!.x, sizes[0]!.wall_s, sizes.at(-1)!.x, sizes.at(-1)!.wall_s) : 1
-  const kVcpu = vcpus.length > 1 ? exponent(vcpus[0]!.x, vcpus[0]!.wall_s, vcpus.at(-1)!.x, vcpus.at(-1)!.wall_s) : 1
+  const gs = growth(sizes)
+  const gv = growth(vcpus)
   const body = [
     `## Scaling (last \`npm run bench -- --scaling\`, ${machine()})`,
     "",
-    `One workload run per point, each in a fresh process, through the workload runner without a trace:`,
-    `a shmem guest, hot_cold (10% of memory hot, 90% of accesses there), 30% writes, access_ns 1000,`,
-    `RWP hot-scan every 1 s, ${duration} of virtual time. "growth exponent" is k in wall ∝ x^k from the row`,
-    `above: 1 is linear. Over the whole range: k = ${kSize.toFixed(2)} in guest size, ${kVcpu.toFixed(2)} in vCPUs.`,
+    "One workload run per point, each in a fresh process, through the workload runner without a trace:",
+    "a shmem guest, hot_cold (10% of memory hot, 90% of accesses there), 30% writes, access_ns 1000,",
+    `RWP hot-scan every 1 s, ${duration} of virtual time. "k" is the exponent in y ∝ x^k (1: linear),`,
+    `from the row above for the wall time; over the whole range for every column: in guest size`,
+    `${showGrowth(gs)}; in vCPUs ${showGrowth(gv)}.`,
+    "The machine is shared: single runs move by 10-30% from one invocation to the next.",
     "",
     "### Wall time against guest size (4 vCPUs)",
     "",
@@ -111,20 +143,26 @@ export function writeScalingSection(path: string, rows: readonly ScalingRow[], d
   replaceSection(path, "scaling", body.join("\n"))
 }
 
-/** The reading of the tables (scripts/bench/README.md has the measurements behind it). */
+/** The reading of the tables. */
 const SCALING_NOTES = [
-  "- Guest size, with the virtual duration and the vCPUs fixed: the guest's accesses are fixed by",
-  "  vCPUs x duration / access_ns, so any growth is work per page. Three kinds: (1) first touches:",
-  "  every page the guest reaches for the first time is a MISSING fault the fault handler answers",
-  "  (a userfault round trip through the VMM's Effect fibers, tens of microseconds of wall time",
-  "  each), and a larger guest has more distinct pages under the same access stream, so more of",
-  "  the fixed accesses are faults; (2) the tracker's per-cycle walks (UFFDIO_RWPROTECT, PAGEMAP_SCAN)",
-  "  and the checker's per-cycle sweeps over every page, linear in pages per cycle; (3) memory: the",
-  "  state (page tables of two mappings, frames, page cache, ground truth, checker and VMM arrays)",
-  "  outgrows the caches and the TLB, so every access and every walk costs more: that is the part",
-  "  that makes the wall time per access rise with the guest, i.e. faster than the work alone.",
-  "- vCPUs, at a fixed guest: accesses grow linearly with vCPUs, and so would the wall time if the",
-  "  vCPUs did not interact. They do: more vCPUs mean more faults in flight for the one fault",
-  "  handler, more rounds cut short by VMM events, and a sync-mode eviction that blocks more vCPUs",
-  "  (each block and wake is a scheduler event). The exponent shows how much of that is above linear."
+  "- The wall time follows the userfaults and evictions, not the guest's accesses: a run's work is",
+  "  mostly the VMM's (each MISSING or sync RWP fault is a userfault round trip through the fault",
+  "  handler's Effect fiber and the event queue, each evicted page a pwrite, a punch and a wake),",
+  "  and a vCPU blocked on a fault does no accesses. So a larger guest (more first touches and more",
+  "  cold pages to evict under the same access stream) makes fewer accesses in the same virtual",
+  "  time, and the wall time grows less than the guest, but the wall time per access grows much",
+  "  faster than linearly.",
+  "- Faster than linearly in the guest size: (1) the cost of each userfault and eviction (the",
+  "  `wall µs per userfault + eviction` column): the state per guest page (the page tables of",
+  "  guest_mem and io_mem, frames, page cache, ground truth, checker and VMM arrays, about 70 B)",
+  "  outgrows the caches and the TLB, so every access, walk and fault misses memory more often;",
+  "  (2) the passes over every page each cycle (`pages x cycles`: UFFDIO_RWPROTECT, PAGEMAP_SCAN,",
+  "  the checker's sweeps, the tracker's bookkeeping), which grow with the guest at a fixed number",
+  "  of cycles and do not depend on what the guest does; (3) peak RSS, which includes the garbage",
+  "  of the VMM's fibers between collections.",
+  "- In vCPUs: the accesses grow linearly, the userfaults and evictions more slowly (the vCPUs share",
+  "  the hot set), and the wall time with them; what grows faster than linearly is the coupling:",
+  "  one fault handler answers every vCPU's faults in turn, every VMM event cuts the vCPUs' bursts",
+  "  short (more scheduler events per access), and a sync-mode eviction blocks every vCPU that",
+  "  touches a page under eviction."
 ]
