@@ -1,24 +1,36 @@
-// npm run mutants [-- --json] [-- --runs N]: every named mutant, the property that kills it, and
-// its shrunk counterexample written as a scenario file under scenarios/mutants/ that passes on the
-// correct model and fails with `rwpsim run FILE --mutant NAME`.
+// npm run mutants [-- --json] [-- --runs N] [-- --only NAME]: every named mutant, the property that
+// kills it, and its shrunk counterexample written as a scenario file under scenarios/mutants/ that
+// passes on the correct model and fails with `rwpsim run FILE --mutant NAME`.
 //
 // Kernel mutants are hunted by the model check (packages/kernel/test/model): fast-check finds and
 // shrinks a command sequence on which kernel and reference model disagree, and toScenario() writes
-// it out with the model's expectations.
+// it out with the model's expectations (steps: the script's steps).
+// VMM bugs are hunted by the properties over whole runs (packages/sim/test/properties): a workload
+// and interleaving the correct VMM passes and the buggy one fails, shrunk, written with the
+// scheduler choices both runs share pinned (steps: the run's tracker cycles).
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { KERNEL_MUTANTS, type KernelMutant } from "@rwpsim/kernel"
-import { parseScenario } from "@rwpsim/scenario"
+import { parseScenario, VMM_BUGS, type VmmBug } from "@rwpsim/scenario"
 import { runScenario } from "@rwpsim/sim"
 import fc from "fast-check"
-import { Document, isMap, isPair, isSeq, visit } from "yaml"
 import type { Backing } from "../packages/kernel/test/model/reference.ts"
 import { modelProperty, toScenario } from "../packages/kernel/test/model/commands.ts"
+import { toYaml } from "../packages/sim/test/properties/harness.ts"
+import { huntVmmBug, VMM_HUNTS } from "../packages/sim/test/properties/vmm-mutants.ts"
 
 const args = process.argv.slice(2)
 const json = args.includes("--json")
-const runsAt = args.indexOf("--runs")
-const numRuns = runsAt >= 0 ? Number(args[runsAt + 1]) : 5000
+const flag = (name: string) => {
+  const at = args.indexOf(name)
+  return at >= 0 ? args[at + 1] : undefined
+}
+const runsArg = flag("--runs")
+const only = flag("--only")
+/** Model-check runs per kernel mutant, workload cases per VMM bug. */
+const kernelRuns = runsArg === undefined ? 5000 : Number(runsArg)
+const workloadRuns = runsArg === undefined ? 300 : Number(runsArg)
+const SEED = 20261203
 const root = join(import.meta.dirname, "..")
 const outDir = join(root, "scenarios", "mutants")
 
@@ -37,84 +49,96 @@ const BACKING: Record<KernelMutant, Backing> = {
 
 interface Row {
   mutant: string
+  kind: "kernel" | "vmm"
   killed: boolean
   property: string
+  /** script steps (kernel), tracker cycles (VMM) */
   steps: number
   file: string | null
   replays: boolean
   detail: string
 }
 
-function hunt(mutant: KernelMutant): Row {
-  const backing = BACKING[mutant]
-  const property = `model check [${backing}]`
-  // the async flag is the property's first argument; commands the second
-  const r = fc.check(modelProperty(backing, [mutant]), { numRuns, seed: 20261203 })
-  if (!r.failed || r.counterexample === null)
-    return { mutant, killed: false, property, steps: 0, file: null, replays: false, detail: "survived" }
-  const [async, cmds] = r.counterexample as unknown as [boolean, Iterable<fc.Command<unknown, unknown>>]
-  const name = `mutant ${mutant}`
-  const description = `${KERNEL_MUTANTS[mutant]}. Shrunk by fast-check from the model check (seed 20261203): ${String(cmds)}. Passes on the correct kernel; fails with --mutant ${mutant}.`
-  const scenario = toScenario(name, description, backing, async, cmds as Iterable<never>)
-  const file = join("scenarios", "mutants", `${mutant}.yaml`)
-  const text = toYaml(scenario)
+function write(name: string, text: string): string {
+  const file = join("scenarios", "mutants", `${name}.yaml`)
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(root, file), text)
+  return file
+}
+
+function huntKernel(mutant: KernelMutant): Row {
+  const backing = BACKING[mutant]
+  const property = `model check [${backing}]`
+  const row = { mutant, kind: "kernel" as const, property }
+  // the async flag is the property's first argument; commands the second
+  const r = fc.check(modelProperty(backing, [mutant]), { numRuns: kernelRuns, seed: SEED })
+  if (!r.failed || r.counterexample === null)
+    return { ...row, killed: false, steps: 0, file: null, replays: false, detail: "survived" }
+  const [async, cmds] = r.counterexample as unknown as [boolean, Iterable<fc.Command<object, object>>]
+  const name = `mutant ${mutant}`
+  const description = `${KERNEL_MUTANTS[mutant]}. Shrunk by fast-check from the model check (seed ${SEED}): ${String(cmds)}. Passes on the correct kernel; fails with --mutant ${mutant}.`
+  const scenario = toScenario(name, description, backing, async, cmds as Iterable<never>)
+  const text = toYaml(scenario)
+  const file = write(mutant, text)
   const parsed = parseScenario(text, file)
-  if (!parsed.ok)
-    return { mutant, killed: true, property, steps: 0, file, replays: false, detail: "counterexample file invalid" }
+  const steps = (scenario.steps as unknown[]).length
+  if (!parsed.ok) return { ...row, killed: true, steps, file, replays: false, detail: "counterexample file invalid" }
   const good = runScenario(parsed.scenario)
   const bad = runScenario(parsed.scenario, { mutants: [mutant] })
-  const steps = (scenario.steps as unknown[]).length
   const detail = !good.ok
     ? `fails without the mutant: ${good.failures[0]?.message}`
     : bad.ok
       ? "passes with the mutant"
       : (bad.failures[0]?.message ?? "")
-  return { mutant, killed: true, property, steps, file, replays: good.ok && !bad.ok, detail }
+  return { ...row, killed: true, steps, file, replays: good.ok && !bad.ok, detail }
 }
 
-const rows = (Object.keys(KERNEL_MUTANTS) as KernelMutant[]).map(hunt)
-if (json) {
-  for (const r of rows)
-    console.log(
-      JSON.stringify({
-        mutant: r.mutant,
-        killed: r.killed && r.replays,
-        property: r.property,
-        steps: r.steps,
-        file: r.file
-      })
-    )
-} else {
-  const w = Math.max(...rows.map((r) => r.mutant.length))
-  console.log(`${"mutant".padEnd(w)}  killed  ${"property".padEnd(22)}  steps  file`)
-  for (const r of rows) {
-    const k = r.killed && r.replays ? "yes" : "NO"
-    console.log(
-      `${r.mutant.padEnd(w)}  ${k.padEnd(6)}  ${r.property.padEnd(22)}  ${String(r.steps).padStart(5)}  ${r.file ?? "-"}`
-    )
-    if (!(r.killed && r.replays)) console.log(`  ${r.detail}`)
+function huntVmm(bug: VmmBug): Row {
+  const r = huntVmmBug(bug, workloadRuns, SEED)
+  const file = r.text === null ? null : write(bug, r.text)
+  return {
+    mutant: bug,
+    kind: "vmm",
+    killed: r.killed,
+    property: r.property,
+    steps: r.cycles,
+    file,
+    replays: r.replays,
+    detail: r.detail
   }
 }
-process.exitCode = rows.every((r) => r.killed && r.replays) ? 0 : 1
 
-/** YAML with one line per step (each step's arguments in flow style) and a flow schedule. */
-function toYaml(value: unknown): string {
-  const doc = new Document(value)
-  visit(doc, {
-    Seq(_, node, path) {
-      const pair = path[path.length - 1]
-      if (isPair(pair) && String(pair.key) === "schedule") node.flow = true
-    },
-    Map(_, node, path) {
-      const seq = path[path.length - 1]
-      const pair = path[path.length - 2]
-      if (isSeq(seq) && isPair(pair) && String(pair.key) === "steps") {
-        const op = node.items[0]
-        if (op !== undefined && isMap(op.value)) op.value.flow = true
-      }
-    }
-  })
-  return doc.toString({ lineWidth: 0 })
+const kernel = (Object.keys(KERNEL_MUTANTS) as KernelMutant[]).filter((m) => only === undefined || m === only)
+const vmm = VMM_BUGS.filter((m) => only === undefined || m === only)
+const W = Math.max(6, ...[...kernel, ...vmm].map((m) => m.length))
+const P = Math.max(
+  8,
+  ...kernel.map((m) => `model check [${BACKING[m]}]`.length),
+  ...vmm.map((m) => VMM_HUNTS[m].property.length)
+)
+const rows: Row[] = []
+for (const m of kernel) rows.push(report(huntKernel(m)))
+for (const m of vmm) rows.push(report(huntVmm(m)))
+if (!json) {
+  const killed = rows.filter((r) => r.killed && r.replays).length
+  console.log(
+    `\n${killed} of ${rows.length} mutants killed (steps: a script's steps; for a workload, its tracker cycles)`
+  )
+}
+process.exitCode = rows.length > 0 && rows.every((r) => r.killed && r.replays) ? 0 : 1
+
+/** Prints a row as it is found (a table line, or a JSON line). */
+function report(r: Row): Row {
+  if (json) {
+    const line = { mutant: r.mutant, killed: r.killed && r.replays, property: r.property, steps: r.steps, file: r.file }
+    console.log(JSON.stringify(line))
+    return r
+  }
+  if (rows.length === 0) console.log(`${"mutant".padEnd(W)}  killed  ${"property".padEnd(P)}  steps  file`)
+  const k = r.killed && r.replays ? "yes" : "NO"
+  console.log(
+    `${r.mutant.padEnd(W)}  ${k.padEnd(6)}  ${r.property.padEnd(P)}  ${String(r.steps).padStart(5)}  ${r.file ?? "-"}`
+  )
+  if (!(r.killed && r.replays)) console.log(`  ${r.detail}`)
+  return r
 }

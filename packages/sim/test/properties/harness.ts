@@ -44,16 +44,19 @@ export function toYaml(value: unknown): string {
     Seq(_, node, path) {
       const pair = path[path.length - 1]
       if (isPair(pair) && String(pair.key) === "schedule") node.flow = true
+      // each vCPU's phases on one line
+      const outer = path[path.length - 2]
+      if (isSeq(pair) && isPair(outer) && String(outer.key) === "per_vcpu") node.flow = true
     },
     Map(_, node, path) {
-      const parent = path[path.length - 1]
-      const pair = path[path.length - 2]
-      if (!isSeq(parent) || !isPair(pair)) return
-      const key = String(pair.key)
+      if (!isSeq(path[path.length - 1])) return
+      // the key of the list this map is in (through a list of lists, for per_vcpu)
+      const pair = [...path].reverse().find((n) => isPair(n))
+      const key = isPair(pair) ? String(pair.key) : ""
       if (key === "steps") {
         const op = node.items[0]
         if (op !== undefined && isMap(op.value)) op.value.flow = true
-      } else if (key === "phases" || isSeq(pair.value)) node.flow = true
+      } else if (key === "phases" || key === "per_vcpu") node.flow = true
     }
   })
   return doc.toString({ lineWidth: 0 })

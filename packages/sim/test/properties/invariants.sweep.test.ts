@@ -1,9 +1,11 @@
 // The long sweep of the invariant properties (`npm run test:sweep`): the properties of
 // invariants.test.ts over thousands of runs, larger guests (up to 4 vCPUs, 100 ms, 1024 pages) and
-// longer hint lists. RWPSIM_SWEEP_RUNS sets the number of runs per property (default 1000: 4000
-// in all); FC_SEED picks fast-check's seed; a failure writes its file as in the default set.
+// longer hint lists. RWPSIM_SWEEP_RUNS sets the number of runs per property (default 1000: 4250
+// in all, prompt_wake a quarter as many as it reads traces); FC_SEED picks fast-check's seed; a
+// failure writes its file as in the default set.
 import { describe, it } from "vitest"
 import { assertRunProperty } from "./harness.ts"
+import { promptWake } from "./prompt-wake.ts"
 import { arbScriptCase, arbWorkloadCase, NO_THP } from "./runs.ts"
 
 const runs = Number(process.env.RWPSIM_SWEEP_RUNS ?? 1000)
@@ -34,6 +36,17 @@ describe(`invariant properties, swept (${runs} runs each)`, () => {
       name: "the six invariants hold [fallback trackers, sweep]",
       arb: arbWorkloadCase({ ...NO_THP, trackers: ["uffd-wp", "idle-page", "none"] }, 48),
       numRuns: runs,
+      testFile
+    })
+  })
+
+  it("prompt_wake holds over rwp runs", { timeout }, () => {
+    assertRunProperty({
+      name: "prompt wake [rwp, sweep]",
+      arb: arbWorkloadCase({ ...NO_THP, trackers: ["rwp"] }, 48),
+      check: (run) => promptWake(run.lines!),
+      trace: true,
+      numRuns: Math.ceil(runs / 4),
       testFile
     })
   })

@@ -6,7 +6,8 @@
 // The long version is invariants.sweep.test.ts (`npm run test:sweep`).
 import { describe, it } from "vitest"
 import { assertRunProperty } from "./harness.ts"
-import { arbScriptCase, invariantsProperty, SMALL } from "./runs.ts"
+import { promptWake } from "./prompt-wake.ts"
+import { arbScriptCase, arbWorkloadCase, invariantsProperty, SMALL } from "./runs.ts"
 
 const testFile = import.meta.filename
 
@@ -42,6 +43,19 @@ describe("invariant properties over whole runs", () => {
         { testFile }
       )
     )
+  })
+
+  it("prompt_wake: a vCPU blocked on a page under eviction is released by its range's UFFDIO_WAKE", {
+    timeout: 60_000
+  }, () => {
+    assertRunProperty({
+      name: "prompt wake [rwp]",
+      arb: arbWorkloadCase({ ...SMALL, trackers: ["rwp"] }),
+      check: (run) => promptWake(run.lines!),
+      trace: true,
+      numRuns: 15,
+      testFile
+    })
   })
 
   it("generated step scripts pass under any interleaving of woken vCPUs", { timeout: 60_000 }, () => {
