@@ -17,6 +17,7 @@ import { formatScenarioError, parseScenario, type Scenario, type ScenarioInput }
 import type { ChoicePolicy } from "@rwpsim/sched"
 import { applyMutants, failureLabel, outcomeKey, type RunResult, runScenario } from "@rwpsim/sim"
 import fc from "fast-check"
+import { expect } from "vitest"
 import { Document, isMap, isPair, isSeq, visit } from "yaml"
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..", "..")
@@ -234,7 +235,7 @@ export function checkRunProperty(p: RunProperty): PropertyFailure | null {
   const again = runText(text, { mutants, trace: true })
   const replays = again.lines!.join("") === trace && outcomeKey(again.result) === outcomeKey(run.result)
   const replay = `npx rwpsim run ${shown(file)}${mutantFlags}`
-  const testFile = p.testFile === undefined ? "" : ` ${shown(p.testFile)}`
+  const testFile = p.testFile === undefined ? "" : ` ${shown(p.testFile)}${testNameFlag()}`
   const message = [
     `property failed: ${p.name}`,
     `  after ${r.numRuns} run(s), shrunk ${r.numShrinks} time(s); fast-check seed ${r.seed}, path "${r.counterexamplePath}"`,
@@ -292,6 +293,19 @@ export function refineHints(c: Case, fails: (c: Case) => boolean): Case {
     }
   }
   return best
+}
+
+/** ` -t "<the running vitest test's name>"` (as a regex), or "" outside vitest. */
+function testNameFlag(): string {
+  let name: string | undefined
+  try {
+    name = expect.getState().currentTestName
+  } catch {
+    return ""
+  }
+  if (name === undefined) return ""
+  const own = name.split(" > ").pop()!
+  return ` -t "${own.replace(/[\\^$.*+?()[\]{}|"`]/g, "\\$&")}"`
 }
 
 /** Asserts a property over runs (throws the PropertyFailure). */
