@@ -1,5 +1,5 @@
 // Model check of the userfaultfd RWP state machine (issue 5): random sequences of register,
-// protect, resolve, faults, mode switches, swap-out, migration, DONTNEED, hole punch and unregister
+// protect, resolve, faults, mode switches, swap-out, migration, DONTNEED, hole punch, unregister and close
 // against the independent reference model in model/reference.ts. A failure prints the seed and
 // the fast-check path: `fc.assert(..., { seed, path })` replays it.
 import fc from "fast-check"

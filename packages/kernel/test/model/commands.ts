@@ -150,7 +150,7 @@ class Register extends Base {
   constructor(readonly missing: boolean) {
     super()
   }
-  check = (w: Readonly<World>) => !w.model.registered
+  check = (w: Readonly<World>) => !w.model.registered && !w.model.closed
   private mode = () => K.UFFDIO_REGISTER_MODE_RWP | (this.missing ? K.UFFDIO_REGISTER_MODE_MISSING : 0)
   kernel({ real }: World) {
     sys(real.k.uffdio_register(real.fd, real.base, PAGES * PS, this.mode()), "UFFDIO_REGISTER")
@@ -268,7 +268,7 @@ class SetMode extends Base {
   constructor(readonly async: boolean) {
     super()
   }
-  check = () => true
+  check = (w: Readonly<World>) => !w.model.closed
   kernel({ real }: World) {
     const A = K.UFFD_FEATURE_RWP_ASYNC
     sys(real.k.uffdio_set_mode(real.fd, this.async ? A : 0, this.async ? 0 : A), "SET_MODE")
@@ -292,7 +292,7 @@ class Wake extends Base {
   ) {
     super()
   }
-  check = () => true
+  check = (w: Readonly<World>) => !w.model.closed
   kernel({ real }: World) {
     sys(real.k.uffdio_wake(real.fd, real.base + this.first * PS, this.n * PS), "UFFDIO_WAKE")
   }
@@ -304,7 +304,7 @@ class Wake extends Base {
 }
 
 class ReadMsg extends Base {
-  check = () => true
+  check = (w: Readonly<World>) => !w.model.closed
   kernel({ model, real }: World) {
     const r = real.k.read_msg(real.fd)
     const m = model.readMsg()
@@ -339,6 +339,18 @@ class ReadMsg extends Base {
     }
   }
   toString = () => "read_msg"
+}
+
+class Close extends Base {
+  check = (w: Readonly<World>) => !w.model.closed
+  kernel({ real }: World) {
+    sys(real.k.close(real.fd), "close(userfaultfd)")
+  }
+  model(m: Model) {
+    m.close()
+  }
+  step = (): Step => ({ close: { fd: "u" } })
+  toString = () => "close"
 }
 
 class Madvise extends Base {
@@ -431,7 +443,8 @@ export const commands = [
   fc.constant(new ReadMsg()),
   fc.tuple(fc.constantFrom("PAGEOUT" as const, "DONTNEED" as const), range).map(([a, [f, n]]) => new Madvise(a, f, n)),
   range.map(([a, n]) => new Migrate(a, n)),
-  range.map(([a, n]) => new Punch(a, n))
+  range.map(([a, n]) => new Punch(a, n)),
+  fc.constant(new Close())
 ]
 
 /** The property: any command sequence keeps kernel and model in agreement. */

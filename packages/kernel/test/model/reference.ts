@@ -39,6 +39,8 @@ export class Model {
   readonly pages: PageModel[]
   registered = false
   missing = false
+  /** close(2) of the userfaultfd ran: no more ioctls or reads. */
+  closed = false
   async: boolean
   readonly pending: Waiter[] = []
   readonly reading: Waiter[] = []
@@ -122,6 +124,18 @@ export class Model {
     w.read = true
     this.reading.push(w)
     return w.msg
+  }
+
+  /**
+   * close(2), userfaultfd_release(): every registered range is cleared as by UFFDIO_UNREGISTER
+   * (protection gone), then every waiter, read or not, is woken and retries as plain memory.
+   */
+  close(): void {
+    for (const p of this.pages) p.prot = false
+    this.registered = false
+    this.missing = false
+    this.closed = true
+    this.wake(0, 0)
   }
 
   protect(first: number, n: number): void {
