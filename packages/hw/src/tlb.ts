@@ -60,6 +60,23 @@ export class Tlb {
     return -1
   }
 
+  /**
+   * The first vpn of a window that lookup_rel() and fill_rel() index by an int32 page offset (the
+   * kernel's page-table window): the vpn, a double, stays inside the TLB instead of crossing a call
+   * as a heap number.
+   */
+  window_vpn = 0
+
+  /** lookup() of vpn window_vpn + rel. */
+  lookup_rel(rel: number): number {
+    return this.lookup(this.window_vpn + rel)
+  }
+
+  /** fill() of vpn window_vpn + rel. */
+  fill_rel(rel: number, pfn: number, flags: number): void {
+    this.fill(this.window_vpn + rel, pfn, flags)
+  }
+
   /** Whether vpn is cached, without touching the hit/miss counters. */
   probe(vpn: number): boolean {
     return this.find(vpn) !== -1

@@ -63,11 +63,11 @@ const MAX_FAULT_LOOPS = 16
 /**
  * One access of `addr` by `task`. user=false is a kernel-mode access (copy_from_user, GUP) by a VMM
  * thread. Returns ACCESS_DONE, ACCESS_BLOCKED, ACCESS_SIGSEGV or ACCESS_SIGBUS.
- * This entry is the TLB-hit path, small enough for V8 to inline into the burst loop; a miss goes on
- * in access_walk() (the common walk) and access_slow() (the walk that may fault). Within the page
- * tables' window (0x7f0000000000 up: where mmap places mappings) the walk takes the page as an
- * int32 index above the window's base, never the address as a double: a double argument is a heap
- * number, one allocation per access.
+ * This entry is small enough for V8 to inline into the guest's burst loop, together with the
+ * layers above it: it turns the address into an int32 page index above the page tables' window
+ * (0x7f0000000000 up, where mmap places mappings) and an int32 offset, and the rest of the access
+ * (the TLB, the walk, the fault) takes those, never the address as a double: a double argument of
+ * a call that is not inlined is a heap number, one allocation per access.
  */
 export function access(
   mm: Mm,
@@ -78,13 +78,36 @@ export function access(
   value: number,
   user: boolean
 ): number {
-  st.access_flags = 0
   // page sizes are powers of two: the product is exact, as the quotient is
   const vpn = Math.floor(addr * mm.inv_page_size)
+  const rel = vpn - mm.pt.window_vpn
+  if (rel >= 0 && rel < mm.pt.window_pages)
+    return access_rel(mm, st, task, rel | 0, (addr - vpn * mm.page_size) | 0, write, value, user)
+  return access_far(mm, st, task, addr, write, value, user)
+}
+
+/**
+ * Page `rel` pages above the window's base, at byte `off` in it: the TLB; on a miss (or a hit
+ * without write permission) the common walk (a PTE-mapped, accessible page in a non-hugetlb VMA,
+ * with no Slot bookkeeping, an async RWP fault resolved in line); else access_slow(). One function,
+ * too large for V8 to inline into its callers: what they inline of the access stays small, so that
+ * the guest's burst loop takes in every layer above it and never passes the address as a double.
+ */
+function access_rel(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  rel: number,
+  off: number,
+  write: boolean,
+  value: number,
+  user: boolean
+): number {
+  st.access_flags = 0
   let hit = -1
   if (task < mm.tlbs.length) {
     const tlb = mm.tlbs[task]!
-    hit = tlb.lookup(vpn)
+    hit = tlb.lookup_rel(rel)
     if (hit >= 0) {
       const pfn = tlb.entry_pfn(hit)
       if (!write) {
@@ -98,29 +121,6 @@ export function access(
     }
     st.access_flags = ACCESS_F_TLB_MISS
   }
-  const rel = vpn - mm.pt.window_vpn
-  if (rel >= 0 && rel < mm.pt.window_pages) {
-    return access_walk(mm, st, task, rel | 0, (addr - vpn * mm.page_size) | 0, write, value, user, hit)
-  }
-  return access_slow(mm, st, task, addr, write, value, user, hit)
-}
-
-/**
- * After a TLB miss (or a hit without write permission) on the page `rel` pages above the window's
- * base, at byte `off` in it: the common walk (a PTE-mapped, accessible page in a non-hugetlb VMA,
- * with no Slot bookkeeping), else access_slow().
- */
-function access_walk(
-  mm: Mm,
-  st: AccessState,
-  task: number,
-  rel: number,
-  off: number,
-  write: boolean,
-  value: number,
-  user: boolean,
-  hit: number
-): number {
   const pt = mm.pt
   const addr = pt.window_addr + rel * mm.page_size + off
   if (mm.mmap_lock.writer >= 0 && mm.mmap_lock.writer !== task) {
@@ -168,12 +168,43 @@ function access_walk(
         const tlb = mm.tlbs[task]!
         const tf = (f & F_WRITE && (write || f & F_DIRTY) ? TLB_WRITE : 0) | TLB_USER
         if (hit >= 0) tlb.refill(hit, pfn, tf)
-        else tlb.fill(pt.window_vpn + rel, pfn, tf)
+        else tlb.fill_rel(rel, pfn, tf)
       }
       return ACCESS_DONE
     }
   }
   return access_slow_at(mm, st, task, rel, off, write, value, user, hit)
+}
+
+/** An address outside the window (MAP_FIXED far away): the TLB, then access_slow(). */
+function access_far(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  addr: number,
+  write: boolean,
+  value: number,
+  user: boolean
+): number {
+  st.access_flags = 0
+  let hit = -1
+  if (task < mm.tlbs.length) {
+    const tlb = mm.tlbs[task]!
+    hit = tlb.lookup(Math.floor(addr / mm.page_size))
+    if (hit >= 0) {
+      const pfn = tlb.entry_pfn(hit)
+      if (!write) {
+        st.access_value = mm.frames.word[pfn]!
+        return ACCESS_DONE
+      }
+      if ((tlb.entry_flags(hit) & TLB_WRITE) !== 0) {
+        mm.frames.word[pfn] = value
+        return ACCESS_DONE
+      }
+    }
+    st.access_flags = ACCESS_F_TLB_MISS
+  }
+  return access_slow(mm, st, task, addr, write, value, user, hit)
 }
 
 /** vma_lookup() of the page `rel` pages above the window's base, at byte `off` in it. */

@@ -88,7 +88,11 @@ export class Mm {
     this.inv_page_size = 1 / features.page_size
     this.pt = new PageTables(features.page_size, features.pmd_size)
     this.tlbs = []
-    for (let i = 0; i < vcpus; i++) this.tlbs.push(new Tlb(tlb.entries, tlb.ways))
+    for (let i = 0; i < vcpus; i++) {
+      const t = new Tlb(tlb.entries, tlb.ways)
+      t.window_vpn = this.pt.window_vpn
+      this.tlbs.push(t)
+    }
     // __split_vma() -> vma_adjust_trans_huge(): a PMD-mapped THP the new boundary cuts is split first
     this.vmas.beforeSplit = (v, addr) => {
       if (v.hugetlb || addr % this.pt.pmd_size === 0) return
