@@ -1,6 +1,6 @@
 // Runs one scenario: the steps (a script), the workload, or both; collects failures and metrics.
 import { Kernel, type KernelMutant } from "@rwpsim/kernel"
-import { type ChoicePolicy, Engine, Trace, type TraceSink } from "@rwpsim/sched"
+import { type ChoicePolicy, Engine, ScheduleMismatch, Trace, type TraceSink } from "@rwpsim/sched"
 import type { Scenario } from "@rwpsim/scenario"
 import { machineProblem } from "./machine.ts"
 import type { RunFailure, RunResult } from "./result.ts"
@@ -29,6 +29,22 @@ export interface RunOptions {
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  try {
+    return run(scenario, options)
+  } catch (e) {
+    if (!(e instanceof ScheduleMismatch)) throw e
+    // the scenario's `schedule` does not fit the run it drives: a failure to report, not a crash
+    const message = `schedule: ${e.message}: the recorded choices do not fit this run (recorded with other --mutant flags, or by another version of rwpsim?)`
+    return {
+      ok: false,
+      failures: [{ step: null, op: null, invariant: null, message }],
+      metrics: { simulated_ns: 0, hung_vcpus: 0 },
+      schedule: []
+    }
+  }
+}
+
+function run(scenario: Scenario, options: RunOptions): RunResult {
   const seed = options.seed ?? scenario.seed
   // the CLI refuses such a scenario before running it (exit 2); through the API it cannot pass either
   const problem = machineProblem(scenario.machine)

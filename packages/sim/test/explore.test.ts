@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseScenario, type Scenario } from "@rwpsim/scenario"
-import { explore, normaliseMessage, outcomeKey, runScenario } from "@rwpsim/sim"
+import { applyMutants, explore, normaliseMessage, outcomeKey, runScenario } from "@rwpsim/sim"
 import { describe, expect, it } from "vitest"
 
 const root = join(import.meta.dirname, "..", "..", "..")
@@ -81,6 +81,25 @@ describe("explore", () => {
     const x = explore(lastWriter, { runs: 20, strategy: "pct", depth: 1 })
     expect(x.runs).toBe(20)
     expect(x.outcomes.reduce((n, o) => n + o.runs, 0)).toBe(20)
+  })
+
+  it("finds the interleavings in which a buggy VMM loses data, where the seed's own schedule passes", () => {
+    const text = readFileSync(join(root, "scenarios", "workloads", "x86-shmem-4vcpus-racing.yaml"), "utf8")
+    const mutated = applyMutants(load(text), ["handler-resolves-evicting"])
+    if (!mutated.ok) throw new Error(mutated.message)
+    const x = explore(mutated.scenario, { runs: 6, strategy: "random" })
+    expect(x.outcomes[0]).toMatchObject({ ok: true, first: { run: 0, pinned: false } })
+    const lost = x.outcomes.find((o) => o.label === "no_data_loss")!
+    expect(lost.first.pinned).toBe(true)
+    // its choices, pinned, replay the loss with the bug on
+    const replay = runScenario({ ...mutated.scenario, schedule: [...lost.first.schedule] })
+    expect(outcomeKey(replay)).toBe(lost.key)
+  }, 60_000)
+
+  it("a schedule that does not fit its run is a failure that says so, not a crash", () => {
+    const r = runScenario({ ...lastWriter, schedule: [5] })
+    expect(r.ok).toBe(false)
+    expect(r.failures[0]!.message).toMatch(/^schedule: schedule\[0\] is 5, but that wake choice has 3 options/)
   })
 
   it("normalises the numbers of a message (times, addresses, pages, values)", () => {

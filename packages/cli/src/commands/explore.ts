@@ -97,9 +97,15 @@ export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
     const file = join(c.out, `${stem}-${i + 1}.yaml`)
     const pinned = pinSchedule(text, o.first.seed, o.first.schedule)
     writeFileSync(file, pinned)
-    // the file alone replays the run: same outcome
+    // the file alone (with the same --mutant flags) replays the run: same outcome
     const again = parseScenario(pinned, file)
-    const verified = again.ok && outcomeKey(runScenario(again.scenario, { mutants: mutated.kernel })) === o.key
+    const replay = again.ok ? applyMutants(again.scenario, c.mutants) : null
+    let verified = false
+    try {
+      verified = replay?.ok === true && outcomeKey(runScenario(replay.scenario, { mutants: replay.kernel })) === o.key
+    } catch {
+      // a schedule that does not fit its own run: reported as not verified
+    }
     return { ...o, file, replay: `rwpsim run ${file}${flags}`, verified }
   })
   const failing = reported.filter((o) => !o.ok).length
