@@ -113,6 +113,18 @@ describe("Tlb", () => {
     expect([t.entry_pfn(i), t.entry_flags(i)]).toEqual([121, TLB_WRITE])
   })
 
+  it("lookup_rel() and fill_rel() are lookup() and fill() of window_vpn + rel (VPNs above 2^32)", () => {
+    const t = new Tlb(64, 1)
+    t.window_vpn = 0x7f0000000 // the kernel's window: 0x7f0000000000 in 4 KiB pages
+    t.fill_rel(3, 30, TLB_WRITE)
+    expect(t.lookup(0x7f0000003)).toBeGreaterThanOrEqual(0)
+    expect(t.entry_pfn(t.lookup_rel(3))).toBe(30)
+    expect(t.lookup_rel(3 + 64)).toBe(-1) // the same slot, another vpn
+    t.insert(0x7f0000000 + 64 * 5 + 9, 90, 0)
+    expect(t.entry_pfn(t.lookup_rel(64 * 5 + 9))).toBe(90)
+    expect([t.hits, t.misses]).toEqual([3, 1])
+  })
+
   it("behaves like a fully associative map when ways == entries and inserts fit", () => {
     const t = new Tlb(8, 8)
     for (let v = 0; v < 8; v++) t.insert(v * 1000, v, 0)
