@@ -81,10 +81,11 @@ export function failureLabel(f: RunResult["failures"][number]): string {
 
 /**
  * A message with what varies from run to run taken out: numbers (times, addresses, pages, values,
- * vCPUs) become N, hex addresses 0xN, and the parenthesised human times go.
+ * vCPUs) become N, hex addresses 0xN, and the parenthesised human times and violation counts go.
  */
 export function normaliseMessage(message: string): string {
   return message
+    .replace(/ \(\d+ violations in all; the first is shown\)/g, "")
     .replace(/\s*\((?:\d+(?:\.\d+)?(?:ns|us|ms|s))\)/g, "")
     .replace(/0x[0-9a-f]+/gi, "\u0000")
     .replace(/\d+(?:\.\d+)?/g, "N")
