@@ -94,7 +94,11 @@ export function setupMemory(
       const a = kernel.madvise(g.addr, m.size, K.MADV_HUGEPAGE)
       if (!a.ok) return fail("madvise(MADV_HUGEPAGE)", a)
     }
-    return { ok: true, value: { memfd: -1, guest_mem: g.addr, io_mem: -1, page_bytes: page_size } }
+    // spec: content is one word per huge page in a THP mapping, so THP memory is tracked (judged,
+    // evicted, checked) per PMD-sized page, like hugetlb; without THP in the kernel, per base page
+    const huge = kernel.features.pmd_size
+    const thp = m.thp && kernel.features.transparent_hugepage && m.size % huge === 0
+    return { ok: true, value: { memfd: -1, guest_mem: g.addr, io_mem: -1, page_bytes: thp ? huge : page_size } }
   }
   const huge = m.backing === "hugetlb" ? m.hugepage_size : undefined
   const f = kernel.memfd_create("guest", m.size, huge)

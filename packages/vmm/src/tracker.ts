@@ -170,12 +170,13 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     Effect.gen(function* () {
       const before = kernel.stats.swapouts
       check("madvise(MADV_PAGEOUT)", yield* sys.pageout(byteRange(r)))
-      const n = kernel.stats.swapouts - before
-      if (n > 0) {
+      // swap-outs count base pages (a THP is split first); the metric counts tracking pages
+      const bytes = (kernel.stats.swapouts - before) * kernel.page_size
+      if (bytes > 0) {
         const t0 = yield* sys.now
-        yield* sys.sleep(device.submit(t0, n * pb) - t0)
+        yield* sys.sleep(device.submit(t0, bytes) - t0)
       }
-      state.pages_evicted += n
+      state.pages_evicted += Math.ceil(bytes / pb)
       for (let i = 0; i < r.count; i++) observer.evicted(r.first + i, 0, true)
       pages.setRange(pages.evicting, r, 0)
       if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))

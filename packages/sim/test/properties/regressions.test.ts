@@ -15,9 +15,4 @@ describe("properties' regressions", () => {
     const { result } = runText(readFileSync(join(dir, f), "utf8"))
     expect(result.failures).toEqual([])
   })
-
-  it("known/anon-thp.yaml still fails (open: anon THP content judged per base page)", () => {
-    const { result } = runText(readFileSync(join(import.meta.dirname, "known", "anon-thp.yaml"), "utf8"))
-    expect(result.failures.map((f) => f.invariant)).toEqual(["no_data_loss", "protection"])
-  })
 })
