@@ -90,14 +90,15 @@ export function setupMemory(
   if (m.backing === "anon") {
     const g = kernel.mmap(0, m.size, rw, K.MAP_PRIVATE | K.MAP_ANONYMOUS, -1, 0)
     if (!g.ok) return fail("mmap(guest_mem)", g)
-    if (m.thp) {
+    // spec: content is one word per huge page in a THP mapping, so THP memory is tracked (judged,
+    // evicted, checked) per PMD-sized page, like hugetlb. THP is asked for (MADV_HUGEPAGE) only when
+    // the kernel has it and the guest is whole huge pages; otherwise the guest runs on base pages.
+    const huge = kernel.features.pmd_size
+    const thp = m.thp && kernel.features.transparent_hugepage && m.size % huge === 0
+    if (thp) {
       const a = kernel.madvise(g.addr, m.size, K.MADV_HUGEPAGE)
       if (!a.ok) return fail("madvise(MADV_HUGEPAGE)", a)
     }
-    // spec: content is one word per huge page in a THP mapping, so THP memory is tracked (judged,
-    // evicted, checked) per PMD-sized page, like hugetlb; without THP in the kernel, per base page
-    const huge = kernel.features.pmd_size
-    const thp = m.thp && kernel.features.transparent_hugepage && m.size % huge === 0
     return { ok: true, value: { memfd: -1, guest_mem: g.addr, io_mem: -1, page_bytes: thp ? huge : page_size } }
   }
   const huge = m.backing === "hugetlb" ? m.hugepage_size : undefined
