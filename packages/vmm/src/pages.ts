@@ -64,12 +64,16 @@ export function markRegions(
   regions: readonly { readonly start: number; readonly end: number }[],
   base: number,
   page_bytes: number,
-  mark: Uint8Array
+  mark: Uint8Array,
+  /** Mark only the tracking pages a region covers whole (a split THP is cold only if all of it is). */
+  whole = false
 ): number {
   let n = 0
   for (const r of regions) {
-    const first = Math.max(0, Math.floor((r.start - base) / page_bytes))
-    const last = Math.min(mark.length, Math.ceil((r.end - base) / page_bytes))
+    const lo = (r.start - base) / page_bytes
+    const hi = (r.end - base) / page_bytes
+    const first = Math.max(0, whole ? Math.ceil(lo) : Math.floor(lo))
+    const last = Math.min(mark.length, whole ? Math.floor(hi) : Math.ceil(hi))
     for (let p = first; p < last; p++) {
       if (mark[p] === 0) n++
       mark[p] = 1

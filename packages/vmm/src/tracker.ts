@@ -64,7 +64,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   })
 
   /** PAGEMAP_SCAN over guest memory into `out` (1 = in a returned region); the pages marked. */
-  const scanInto = (out: Uint8Array, category_mask: number, category_inverted: number) =>
+  const scanInto = (out: Uint8Array, category_mask: number, category_inverted: number, whole = false) =>
     Effect.gen(function* () {
       const regions = yield* sys.ioctl.pagemapScan({
         start: all.start,
@@ -78,7 +78,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
         observer.vmmError("PAGEMAP_SCAN of guest memory failed")
         return 0
       }
-      return markRegions(regions, layout.guest_mem, pb, out)
+      return markRegions(regions, layout.guest_mem, pb, out, whole)
     })
 
   /** idle-page: hot[p] = 1 for a tracking page that is mapped and no longer idle; the count. */
@@ -235,7 +235,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     const t_sync = { t: 0 }
     if (config.strategy === "cold-scan") {
       state.doing = "scanning for cold pages (async mode)"
-      const cold = yield* scanInto(hot, K.PAGE_IS_ACCESSED, K.PAGE_IS_ACCESSED)
+      // a tracking page is cold only if none of it was accessed (a split THP's base pages differ)
+      const cold = yield* scanInto(hot, K.PAGE_IS_ACCESSED, K.PAGE_IS_ACCESSED, true)
       for (let p = 0; p < hot.length; p++) hot[p] ^= 1
       observer.scanned(hot, layout.pages - cold, "cold")
       state.estimated_sum += layout.pages - cold
