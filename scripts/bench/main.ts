@@ -1,7 +1,7 @@
 // `npm run bench`: rwpsim's benchmark cases, each in a fresh process on the compiled packages, with
 // the C reference (bench/ref.c, built with cc -O2) run beside W1 and W2 on the same machine.
 //   npm run bench                       every case: a table, the targets, the allocation check
-//   npm run bench -- --json             only JSON lines, one per case
+//   npm run -s bench -- --json          only JSON lines, one per case (-s drops npm's own banner)
 //   npm run bench -- --case W1,scan-16m only those cases
 //   npm run bench -- --repeat 3         rwpsim's W1/W2 runs (median; C always runs 3 times)
 //   npm run bench -- --e2e-duration 2s  virtual time measured of each 64 GiB run (then extrapolated)
