@@ -12,6 +12,7 @@ export {
 } from "./memory.ts"
 export { BenchW1Pattern, BenchW2Pattern, Xorshift32 } from "./patterns/bench_w1.ts"
 export { HotColdPattern, type HotShiftSpec } from "./patterns/hot_cold.ts"
+export { LocalityPattern, withLocality } from "./patterns/locality.ts"
 export type { PagePattern } from "./patterns/pattern.ts"
 export { SequentialPattern } from "./patterns/sequential.ts"
 export { UniformPattern } from "./patterns/uniform.ts"

@@ -4,6 +4,7 @@
 // duration (it runs to the end); when every phase has one, the vCPU idles after the last.
 import { assert } from "./assert.ts"
 import { HotColdPattern } from "./patterns/hot_cold.ts"
+import { withLocality } from "./patterns/locality.ts"
 import type { PagePattern } from "./patterns/pattern.ts"
 import { SequentialPattern } from "./patterns/sequential.ts"
 import { UniformPattern } from "./patterns/uniform.ts"
@@ -23,6 +24,8 @@ export interface PhaseSpec {
   readonly hot_shift?: { readonly every: number; readonly by: number } | "none" | null | undefined
   readonly skew?: number | undefined
   readonly writes?: number | undefined
+  /** rwpsim extension: share of accesses that touch the vCPU's previous page again (0..1). */
+  readonly locality?: number | undefined
   readonly access_ns?: number | undefined
   /** Shares of guest memory: the span starts at start * pages and covers len * pages. */
   readonly span?: { readonly start?: number | undefined; readonly len?: number | undefined } | undefined
@@ -45,6 +48,7 @@ export interface Phase {
   readonly hot_shift: { readonly every_ns: number; readonly by: number } | null
   readonly skew: number
   readonly writes: number
+  readonly locality: number
   readonly access_ns: number
   readonly span_first: number
   readonly span_count: number
@@ -57,6 +61,7 @@ export const PHASE_DEFAULTS = {
   hot_share: 0.9,
   skew: 0.99,
   writes: 0.3,
+  locality: 0,
   access_ns: 1000,
   span_start: 0,
   span_len: 1
@@ -91,6 +96,8 @@ export function resolvePhases(specs: readonly PhaseSpec[], guest_pages: number):
     assert(Number.isInteger(access_ns) && access_ns >= 1, `phase ${i} access_ns ${access_ns} is not >= 1 ns`)
     const writes = s.writes ?? PHASE_DEFAULTS.writes
     assert(writes >= 0 && writes <= 1, `phase ${i} writes ${writes} is not in [0, 1]`)
+    const locality = s.locality ?? PHASE_DEFAULTS.locality
+    assert(locality >= 0 && locality < 1, `phase ${i} locality ${locality} is not in [0, 1)`)
     const shift = s.hot_shift
     const span = phaseSpan(
       s.span?.start ?? PHASE_DEFAULTS.span_start,
@@ -107,6 +114,7 @@ export function resolvePhases(specs: readonly PhaseSpec[], guest_pages: number):
         shift === undefined || shift === null || shift === "none" ? null : { every_ns: shift.every, by: shift.by },
       skew: s.skew ?? PHASE_DEFAULTS.skew,
       writes,
+      locality,
       access_ns,
       span_first: span.first,
       span_count: span.count
@@ -129,8 +137,12 @@ export function nextPhaseBoundary(phases: readonly Phase[], t_ns: number): numbe
   return i < 0 ? Number.POSITIVE_INFINITY : phases[i].end_ns
 }
 
-/** A fresh page generator for a phase (allocates: call at set-up, not per access). */
+/** A fresh page generator for a phase, with its locality (allocates: call at set-up, not per access). */
 export function makePattern(phase: Phase): PagePattern {
+  return withLocality(makeBasePattern(phase), phase.locality)
+}
+
+function makeBasePattern(phase: Phase): PagePattern {
   const first = phase.span_first
   const count = phase.span_count
   switch (phase.pattern) {

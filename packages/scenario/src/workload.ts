@@ -42,6 +42,8 @@ export const DEFAULT_WORKLOAD = {
     hot_shift: null,
     skew: 0.99,
     writes: 0.3,
+    /** rwpsim extension: share of accesses that touch the vCPU's previous page again */
+    locality: 0,
     access_ns: 1000,
     span: { start: 0, len: 1 }
   },
@@ -160,6 +162,14 @@ const phase = strict(
       .default(D.skew)
       .meta({ description: "zipf: the skew exponent. Default: 0.99." }),
     writes: percentage.prefault("30%").meta({ description: "Share of accesses that are writes. Default: 30%." }),
+    locality: percentage
+      .prefault("0%")
+      .refine((v) => v < 1, { error: expected("a locality below 100% (some access must move on)") })
+      .meta({
+        description:
+          "rwpsim extension, any pattern: share of accesses that touch the vCPU's previous page again " +
+          "(temporal locality, as the bench's W2; the first access of a phase always draws). Default: 0%."
+      }),
     access_ns: positiveDuration("an access time")
       .prefault(D.access_ns)
       .meta({ description: "Virtual time from one access to the next on a vCPU (TLB hit). Default: 1000 (ns)." }),

@@ -138,6 +138,8 @@ describe("defaults", () => {
       hot_shift: null,
       skew: 0.99,
       writes: 0.3,
+      // an rwpsim extension; 0 keeps the spec's patterns as they are
+      locality: 0,
       access_ns: 1000,
       span: { start: 0, len: 1 }
     })

@@ -1,0 +1,32 @@
+// Temporal locality (an rwpsim extension of a phase: `locality`), as in the bench's W2: with
+// probability `locality` an access touches the vCPU's previous page again, else the inner pattern
+// draws a fresh one. One access of the simulator stands for the burst of loads and stores a real
+// vCPU makes to a page before it moves on, so without locality every access would be a TLB miss
+// over a large hot set, which no real guest shows. The first access of a phase always draws.
+// Each access takes one draw for the choice, before the inner pattern's.
+import { type RandomSource, u32Threshold } from "../random.ts"
+import type { PagePattern } from "./pattern.ts"
+
+export class LocalityPattern implements PagePattern {
+  private readonly threshold: number
+  private previous = -1
+
+  constructor(
+    private readonly inner: PagePattern,
+    locality: number
+  ) {
+    this.threshold = u32Threshold(locality)
+  }
+
+  next(rng: RandomSource, t_ns: number): number {
+    if (this.previous >= 0 && rng.nextU32() < this.threshold) return this.previous
+    const page = this.inner.next(rng, t_ns)
+    this.previous = page
+    return page
+  }
+}
+
+/** `pattern` with a phase's locality (itself when the locality is 0, so its draws are unchanged). */
+export function withLocality(pattern: PagePattern, locality: number): PagePattern {
+  return locality > 0 ? new LocalityPattern(pattern, locality) : pattern
+}
