@@ -271,6 +271,7 @@ const arbRawPhase = fc.record({
   skew: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined }),
   span: fc.option(fc.tuple(fc.integer({ min: 0, max: 90 }), fc.integer({ min: 1, max: 100 })), { nil: undefined }),
   access: fc.option(fc.integer({ min: 1, max: 10 }), { nil: undefined }),
+  locality: fc.option(fc.integer({ min: 0, max: 95 }), { nil: undefined }),
   spell: spelling
 })
 type RawPhase = typeof arbRawPhase extends fc.Arbitrary<infer T> ? T : never
@@ -297,6 +298,7 @@ function phaseOf(r: RawPhase, last: boolean): PhaseInput {
     phase.span = { start: form(percentageForms(start), k), len: form(percentageForms(len), k) }
   }
   if (r.access !== undefined) phase.access_ns = form(durationForms(r.access * 1000), k)
+  if (r.locality !== undefined) phase.locality = form(percentageForms(r.locality), k)
   return phase
 }
 
