@@ -6,7 +6,7 @@
  * again, so Effect's own scheduling never decides the order of simulated events. Run a program
  * with `runSyncExit(engine, program)`: one synchronous task queue, no host timers or microtasks.
  */
-import { Cause, Context, Deferred, Effect, type Exit, Layer, type Scope } from "effect"
+import { Cause, Context, Effect, type Exit, Layer, type Scope } from "effect"
 import { assert } from "./internal/assert.ts"
 import { SyncScheduler } from "./internal/syncScheduler.ts"
 import type { Prng as PrngStream } from "./Prng.ts"
@@ -67,9 +67,12 @@ const CurrentThread = Context.Reference<Thread | undefined>("@rwpsim/sched/Curre
 const SETTLE_YIELDS_MAX = 10_000
 
 function makeScheduler<E>(engine: SimEngine<E>, scope: Scope.Scope): Scheduler["Service"] {
-  const blockOn = (op: string, state: "sleeping" | "parked", on: string, delay_ns?: number) =>
-    Effect.gen(function* () {
-      const thread = yield* CurrentThread
+  // One primitive per block: the thread from the fiber's context, the engine's bookkeeping and
+  // trace line, then the Resume's wait (no generator, no Deferred, no service lookup).
+  const blockOn = (op: string, state: "sleeping" | "parked", on: string, delay_ns?: number): Effect.Effect<void> =>
+    Effect.withFiber((fiber) => {
+      if (delay_ns !== undefined) assertTime(delay_ns, "Scheduler.sleep")
+      const thread = fiber.getRef(CurrentThread)
       assert(thread !== undefined, `Scheduler.${op}: only a simulated thread (see spawn) can block`)
       const resume = engine.block(thread, state, on)
       if (delay_ns !== undefined) engine.schedule_in(delay_ns, resume)
@@ -81,7 +84,7 @@ function makeScheduler<E>(engine: SimEngine<E>, scope: Scope.Scope): Scheduler["
             : { thread: thread.name, until: engine.now_ns + delay_ns }
         )
       }
-      yield* Deferred.await(resume.deferred)
+      return resume.wait
     })
 
   // Lets the thread the last event woke run until it blocks again; raises a thread's failure.
@@ -102,20 +105,16 @@ function makeScheduler<E>(engine: SimEngine<E>, scope: Scope.Scope): Scheduler["
     spawn: (name, thread) =>
       Effect.gen(function* () {
         const t = engine.newThread(name)
-        const start = new Resume(t, Deferred.makeUnsafe<void>())
+        const start = new Resume(t)
         engine.schedule(engine.now_ns, start)
-        const body = Deferred.await(start.deferred).pipe(
+        const body = start.wait.pipe(
           Effect.andThen(thread),
           Effect.onExit((exit) => Effect.sync(() => engine.exit(t, exit))),
           Effect.provideService(CurrentThread, t)
         )
         yield* Effect.forkIn(body, scope)
       }),
-    sleep: (duration_ns) =>
-      Effect.suspend(() => {
-        assertTime(duration_ns, "Scheduler.sleep")
-        return blockOn("sleep", "sleeping", "sleep", duration_ns)
-      }),
+    sleep: (duration_ns) => blockOn("sleep", "sleeping", "sleep", duration_ns),
     park: (key) => blockOn("park", "parked", key),
     unpark: (key, order) => Effect.sync(() => engine.unpark(key, order)),
     unparkAll: (key, order) => Effect.sync(() => engine.unparkAll(key, order)),

@@ -1,10 +1,10 @@
 /**
  * The engine with simulated threads. A thread (an Effect fiber, see Sim.ts) runs only when the
- * event queue resumes it: it blocks by awaiting a Deferred wrapped in a Resume event, put on the
- * queue by sleep or, through a wait queue, by unpark. The engine tracks which thread runs so the
- * driver can let each woken thread reach its next block before the next event.
+ * event queue resumes it: it blocks by awaiting a Resume event (`resume.wait`), put on the queue
+ * by sleep or, through a wait queue, by unpark. The engine tracks which thread runs so the driver
+ * can let each woken thread reach its next block before the next event.
  */
-import { Cause, Deferred, Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { assert } from "./internal/assert.ts"
 
@@ -23,12 +23,30 @@ export class Thread {
   ) {}
 }
 
-/** The event that resumes `thread`: completing the Deferred it awaits. */
+/**
+ * The event that resumes `thread`, which awaits `wait`. A one-shot latch, lighter than a Deferred
+ * (a thread blocks once per sleep, park and ioctl): `fire` completes it, `wait` suspends the
+ * awaiting fiber until then (or goes on at once if it already fired).
+ */
 export class Resume {
-  constructor(
-    readonly thread: Thread,
-    readonly deferred: Deferred.Deferred<void>
-  ) {}
+  #fired = false
+  #waiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  /** Suspends the calling fiber until `fire` (a single-argument register: no AbortSignal). */
+  readonly wait: Effect.Effect<void> = Effect.callback<void>((resume) => {
+    if (this.#fired) resume(Effect.void)
+    else this.#waiter = resume
+  })
+
+  constructor(readonly thread: Thread) {}
+
+  /** Resumes the fiber awaiting `wait` (synchronously, if it is suspended there). */
+  fire(): void {
+    if (this.#fired) return
+    this.#fired = true
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    if (waiter !== undefined) waiter(Effect.void)
+  }
 }
 
 /** How unpark picks among waiters: first come first served, or a recorded scheduler choice. */
@@ -108,7 +126,7 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
     thread.state = state
     thread.on = on
     this.#running--
-    const resume = new Resume(thread, Deferred.makeUnsafe<void>())
+    const resume = new Resume(thread)
     if (state === "parked") {
       const queue = this.#waitqueues.get(on)
       if (queue === undefined) this.#waitqueues.set(on, [resume])
@@ -158,6 +176,6 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
     thread.on = null
     this.#running++
     if (this.trace.enabled) this.emit("resume", { thread: thread.name })
-    Deferred.doneUnsafe(resume.deferred, Effect.void)
+    resume.fire()
   }
 }
