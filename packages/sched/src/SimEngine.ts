@@ -122,7 +122,8 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
 
   /** Marks the running `thread` blocked (sleeping, or parked on `on`) and returns the Resume that will wake it. */
   block(thread: Thread, state: "sleeping" | "parked", on: string): Resume {
-    assert(thread.state === "running", `SimEngine.block: thread ${thread.name} is ${thread.state}, not running`)
+    if (thread.state !== "running")
+      assert(false, `SimEngine.block: thread ${thread.name} is ${thread.state}, not running`)
     thread.state = state
     thread.on = on
     this.#running--
@@ -161,7 +162,7 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
 
   #wake(resume: Resume): void {
     const thread = resume.thread
-    assert(thread.state === "parked", `SimEngine.unpark: thread ${thread.name} is ${thread.state}`)
+    if (thread.state !== "parked") assert(false, `SimEngine.unpark: thread ${thread.name} is ${thread.state}`)
     thread.state = "runnable"
     if (this.trace.enabled) this.emit("unpark", { thread: thread.name, on: thread.on! })
     thread.on = null
@@ -171,7 +172,7 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
   #resume(resume: Resume): void {
     const thread = resume.thread
     if (thread.state === "done") return // interrupted while queued
-    assert(thread.state !== "running", `SimEngine: thread ${thread.name} resumed while running`)
+    if (thread.state === "running") assert(false, `SimEngine: thread ${thread.name} resumed while running`)
     thread.state = "running"
     thread.on = null
     this.#running++
