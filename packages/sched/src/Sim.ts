@@ -15,9 +15,14 @@ import type { TraceFields } from "./Trace.ts"
 import { assertTime } from "./VirtualClock.ts"
 
 /** Virtual time. */
-export class Clock extends Context.Service<Clock, { readonly now_ns: Effect.Effect<number> }>()(
-  "@rwpsim/sched/Clock"
-) {}
+export class Clock extends Context.Service<
+  Clock,
+  {
+    readonly now_ns: Effect.Effect<number>
+    /** The time now, read synchronously (from inside a primitive that already runs, e.g. Effect.withFiber). */
+    readonly nowUnsafe: () => number
+  }
+>()("@rwpsim/sched/Clock") {}
 
 /** The run's PRNG streams, one per purpose ("storage", "faults", ...). Draws are plain calls. */
 export class Prng extends Context.Service<Prng, { readonly stream: (purpose: string) => PrngStream }>()(
@@ -27,7 +32,12 @@ export class Prng extends Context.Service<Prng, { readonly stream: (purpose: str
 /** The run's trace, stamped with the current virtual time. */
 export class Trace extends Context.Service<
   Trace,
-  { readonly enabled: boolean; readonly emit: (ev: string, fields?: TraceFields) => Effect.Effect<void> }
+  {
+    readonly enabled: boolean
+    readonly emit: (ev: string, fields?: TraceFields) => Effect.Effect<void>
+    /** Writes the line now, synchronously (from inside a primitive that already runs). */
+    readonly emitUnsafe: (ev: string, fields?: TraceFields) => void
+  }
 >()("@rwpsim/sched/Trace") {}
 
 /** Simulated threads: spawn them, let them sleep and park, and drive the run. */
@@ -73,7 +83,7 @@ function makeScheduler<E>(engine: SimEngine<E>, scope: Scope.Scope): Scheduler["
     Effect.withFiber((fiber) => {
       if (delay_ns !== undefined) assertTime(delay_ns, "Scheduler.sleep")
       const thread = fiber.getRef(CurrentThread)
-      assert(thread !== undefined, `Scheduler.${op}: only a simulated thread (see spawn) can block`)
+      if (thread === undefined) assert(false, `Scheduler.${op}: only a simulated thread (see spawn) can block`)
       const resume = engine.block(thread, state, on)
       if (delay_ns !== undefined) engine.schedule_in(delay_ns, resume)
       if (engine.trace.enabled) {
@@ -143,11 +153,14 @@ export const layer = <E>(engine: SimEngine<E>): Layer.Layer<Services> =>
   Layer.effectContext(
     Effect.gen(function* () {
       const scope = yield* Effect.scope
-      return Context.make(Clock, { now_ns: Effect.sync(() => engine.now_ns) }).pipe(
+      const nowUnsafe = () => engine.now_ns
+      const emitUnsafe = (ev: string, fields?: TraceFields) => engine.emit(ev, fields)
+      return Context.make(Clock, { now_ns: Effect.sync(nowUnsafe), nowUnsafe }).pipe(
         Context.add(Prng, { stream: (purpose: string) => engine.streams.stream(purpose) }),
         Context.add(Trace, {
           enabled: engine.trace.enabled,
-          emit: (ev: string, fields?: TraceFields) => Effect.sync(() => engine.emit(ev, fields))
+          emit: (ev: string, fields?: TraceFields) => Effect.sync(() => emitUnsafe(ev, fields)),
+          emitUnsafe
         }),
         Context.add(Scheduler, makeScheduler(engine, scope))
       )

@@ -5,7 +5,7 @@
 // VMM cannot handle is reported to the observer and ends nothing: the caller decides.
 import * as K from "@rwpsim/kernel"
 import { Sim, type TraceFields } from "@rwpsim/sched"
-import { Effect } from "effect"
+import { Context, Effect, type Fiber } from "effect"
 import type { VmmHost } from "./host.ts"
 
 /** An address range in bytes. */
@@ -20,12 +20,40 @@ export type CallResult = { readonly ok: true } | { readonly ok: false; readonly 
 const errnoOf = (r: { ok: boolean; errno?: string }): CallResult =>
   r.ok ? { ok: true } : { ok: false, errno: r.errno ?? "EINVAL" }
 
+/** The Sim services a call uses, read off the calling fiber's context. */
+interface CallServices {
+  readonly clock: Sim.Clock["Service"]
+  readonly trace: Sim.Trace["Service"]
+  readonly sched: Sim.Scheduler["Service"]
+}
+
 /** The system calls a VMM thread makes, bound to one host. */
 export function syscalls(host: VmmHost) {
   const k = host.kernel
   const c = host.costs
   const fd = host.layout.uffd
   const pages = (len: number) => Math.ceil(len / host.layout.page_bytes)
+
+  // Each call is one primitive (Effect.withFiber): the services come from the fiber's context,
+  // looked up again only when the context is not the one of the last call (a thread's context
+  // does not change between its calls), so a call costs no generator and no service lookups.
+  let context: Context.Context<never> | undefined
+  let services: CallServices | undefined
+  const servicesOf = (fiber: Fiber.Fiber<unknown, unknown>): CallServices => {
+    if (fiber.context !== context || services === undefined) {
+      const ctx = fiber.context as Context.Context<Sim.Services>
+      services = {
+        clock: Context.get(ctx, Sim.Clock),
+        trace: Context.get(ctx, Sim.Trace),
+        sched: Context.get(ctx, Sim.Scheduler)
+      }
+      context = fiber.context
+    }
+    return services
+  }
+  /** An Effect over the Sim services: `f` runs synchronously when the Effect runs. */
+  const withServices = <A>(f: (s: CallServices) => Effect.Effect<A>): Effect.Effect<A, never, Sim.Services> =>
+    Effect.withFiber((fiber) => f(servicesOf(fiber)))
 
   /** Runs `f` now, lets woken vCPUs retry, traces, then sleeps `cost_ns`. */
   const call = <A extends { ok: boolean; errno?: string }>(
@@ -34,24 +62,26 @@ export function syscalls(host: VmmHost) {
     cost_ns: number,
     f: () => A
   ): Effect.Effect<A, never, Sim.Services> =>
-    Effect.gen(function* () {
+    withServices((s) => {
       const r = f()
       host.kernelCalled()
-      const trace = yield* Sim.Trace
-      if (trace.enabled) yield* trace.emit(ev, r.ok ? fields : { ...fields, errno: r.errno ?? "?" })
-      if (cost_ns > 0) yield* (yield* Sim.Scheduler).sleep(cost_ns)
-      return r
+      if (s.trace.enabled) s.trace.emitUnsafe(ev, r.ok ? fields : { ...fields, errno: r.errno ?? "?" })
+      return cost_ns > 0 ? Effect.as(s.sched.sleep(cost_ns), r) : Effect.succeed(r)
     })
 
-  const now = Sim.Clock.use((clock) => clock.now_ns)
+  const now = withServices((s) => s.clock.now_ns)
 
   return {
     now,
     /** Sleeps `ns` of virtual time (0 is no sleep). */
-    sleep: (ns: number) => (ns > 0 ? Sim.Scheduler.use((s) => s.sleep(ns)) : Effect.void),
+    sleep: (ns: number) => (ns > 0 ? withServices((s) => s.sched.sleep(ns)) : Effect.void),
     /** Parks the calling thread on `key` until the driver unparks it. */
-    park: (key: string) => Sim.Scheduler.use((s) => s.park(key)),
-    emit: (ev: string, fields?: TraceFields) => Sim.Trace.use((t) => (t.enabled ? t.emit(ev, fields) : Effect.void)),
+    park: (key: string) => withServices((s) => s.sched.park(key)),
+    emit: (ev: string, fields?: TraceFields) =>
+      withServices((s) => {
+        if (s.trace.enabled) s.trace.emitUnsafe(ev, fields)
+        return Effect.void
+      }),
 
     ioctl: {
       /** fs/userfaultfd.c: userfaultfd_rwprotect() — a walk of the range and one shootdown. */
@@ -90,7 +120,7 @@ export function syscalls(host: VmmHost) {
         readonly category_inverted?: number
         readonly return_mask: number
       }) =>
-        Effect.gen(function* () {
+        withServices((s) => {
           const r = k.pagemap_scan({
             size: 96,
             flags: 0,
@@ -104,17 +134,15 @@ export function syscalls(host: VmmHost) {
             return_mask: a.return_mask
           })
           host.kernelCalled()
-          const trace = yield* Sim.Trace
-          if (trace.enabled) {
-            yield* trace.emit(
+          if (s.trace.enabled) {
+            s.trace.emitUnsafe(
               "vmm.pagemap_scan",
               r.ok
                 ? { mask: a.category_mask, inverted: a.category_inverted ?? 0, regions: r.regions.length }
                 : { errno: r.errno }
             )
           }
-          yield* (yield* Sim.Scheduler).sleep(c.ioctl + c.scan_per_page * pages(a.end - a.start))
-          return r.ok ? r.regions : null
+          return Effect.as(s.sched.sleep(c.ioctl + c.scan_per_page * pages(a.end - a.start)), r.ok ? r.regions : null)
         })
     },
     /** mm/shmem.c: shmem_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) */
