@@ -5,25 +5,130 @@
 // - a sync RWP fault on a page being evicted: left alone (the UFFDIO_WAKE after the punch releases
 //   it, and its retry faults as MISSING); on any other page: resolved with UFFDIO_RWPROTECT(!RWP).
 // Storage reads of one batch are submitted together, so they overlap up to the queue depth.
+//
+// A userfault round trip is the run's most frequent VMM event (one per first touch and refault),
+// so the loop allocates nothing per message: the batch and the reads in flight live in reusable
+// arrays, and the per-page notes (what the handler last did with a fault on a page, for the
+// checker's and the hung-vCPU chain's messages) in typed arrays, their texts built when read.
 import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
 import { Effect } from "effect"
 import type { VmmHost } from "./host.ts"
 import { syscalls } from "./sys.ts"
 
-/** One message the handler took from the userfaultfd. */
-interface Fault {
-  readonly kind: "missing" | "rwp" | "wp" | "other"
-  readonly page: number
-  readonly address: number
+/** The kind of a message the handler took from the userfaultfd. */
+export type FaultKind = "missing" | "rwp" | "wp" | "other"
+
+const KIND_MISSING = 0
+const KIND_RWP = 1
+const KIND_WP = 2
+const KIND_OTHER = 3
+const KIND_NAMES: readonly FaultKind[] = ["missing", "rwp", "wp", "other"]
+
+/** What the handler did with a fault (the action codes of HandlerNotes; 0 is "nothing yet"). */
+export const HandlerAction = {
+  LeftToWake: 1,
+  RwpResolved: 2,
+  IgnoredMissing: 3,
+  ReadSubmitted: 4,
+  ZeroFilled: 5,
+  WpResolved: 6,
+  CopiedFromStorage: 7,
+  /** A message of another kind: its text is kept aside (rare). */
+  Other: 8
+} as const
+
+const ACTION_TEXT: readonly string[] = [
+  "",
+  "left to the wake after the punch (page under eviction)",
+  "resolved with UFFDIO_RWPROTECT(!RWP)",
+  "read and never answered (deliberate bug handler-ignores-missing)",
+  "storage read submitted",
+  "answered with UFFDIO_COPY of a zero page",
+  "resolved with UFFDIO_WRITEPROTECT(!WP)",
+  "answered with UFFDIO_COPY from storage"
+]
+
+/** The last thing the handler did with a fault on a page. */
+export interface HandlerNote {
+  readonly t_ns: number
+  readonly kind: string
+  readonly action: string
 }
+
+/**
+ * Per page, the last thing the handler did with a fault on it: the time (Float64Array) and one
+ * byte of kind and action, grown to the highest page noted so far; `get` builds the note's object.
+ * Messages of another kind (and pages outside guest memory) keep their note in a Map.
+ */
+export class HandlerNotes {
+  #t_ns: Float64Array
+  /** kind << 4 | action; 0 for a page with no note. */
+  #code: Uint8Array
+  readonly #aside = new Map<number, HandlerNote>()
+
+  /** `pages`: the guest's pages, if known (the arrays are then never grown, nor copied). */
+  constructor(pages = 0) {
+    this.#t_ns = new Float64Array(pages)
+    this.#code = new Uint8Array(pages)
+  }
+
+  /** The note of `page`, if the handler ever noted a fault on it. */
+  get(page: number): HandlerNote | undefined {
+    if (!(page >= 0 && page < this.#code.length)) return this.#aside.get(page)
+    const code = this.#code[page]!
+    if (code === 0) return undefined
+    const action = code & 15
+    if (action === HandlerAction.Other) return this.#aside.get(page)
+    return { t_ns: this.#t_ns[page]!, kind: KIND_NAMES[code >> 4]!, action: ACTION_TEXT[action]! }
+  }
+
+  has(page: number): boolean {
+    return this.get(page) !== undefined
+  }
+
+  /** Notes `action` (a HandlerAction other than Other) on a fault of `kind` at `page` (a guest page). */
+  set(page: number, t_ns: number, kind: number, action: number): void {
+    if (page >= this.#code.length) this.#grow(page)
+    this.#t_ns[page] = t_ns
+    this.#code[page] = (kind << 4) | action
+  }
+
+  /** Notes a message of another kind, with its own text (`page` may lie outside guest memory). */
+  setOther(page: number, t_ns: number, action: string): void {
+    this.#aside.set(page, { t_ns, kind: "other", action })
+    if (!(Number.isInteger(page) && page >= 0)) return
+    if (page >= this.#code.length) this.#grow(page)
+    this.#t_ns[page] = t_ns
+    this.#code[page] = (KIND_OTHER << 4) | HandlerAction.Other
+  }
+
+  #grow(page: number): void {
+    const n = Math.max(1024, 2 * this.#code.length, page + 1)
+    const t_ns = new Float64Array(n)
+    const code = new Uint8Array(n)
+    t_ns.set(this.#t_ns)
+    code.set(this.#code)
+    this.#t_ns = t_ns
+    this.#code = code
+  }
+}
+
+const DOING_TEXT = 0
+const DOING_PARKED = 1
+const DOING_RWP = 2
+const DOING_ZERO = 3
+const DOING_READ = 4
 
 /** The fault handler's state, readable by the driver for the wait-for chain of a hung vCPU. */
 export class HandlerState {
-  /** What the handler is doing now. */
-  doing = "starting"
-  /** Per page: the last thing the handler did with a fault on it (sparse, pages with faults only). */
-  readonly last = new Map<number, { readonly t_ns: number; readonly kind: string; readonly action: string }>()
+  // what the handler is doing, as numbers (the text is built when someone reads `doing`)
+  #doing = DOING_TEXT
+  #doing_text = "starting"
+  #doing_a = 0
+  #doing_b = 0
+  /** Per page: the last thing the handler did with a fault on it (pages with faults only). */
+  readonly last: HandlerNotes
   messages = 0
   rwp_messages = 0
   missing_messages = 0
@@ -31,6 +136,54 @@ export class HandlerState {
   zero_fills = 0
   rwp_resolved = 0
   rwp_left = 0
+
+  /** `pages`: the guest's pages, if known (sizes the notes once). */
+  constructor(pages = 0) {
+    this.last = new HandlerNotes(pages)
+  }
+
+  /** What the handler is doing now. */
+  get doing(): string {
+    switch (this.#doing) {
+      case DOING_PARKED:
+        return `parked on the userfaultfd (poll) since t=${this.#doing_a}`
+      case DOING_RWP:
+        return `resolving an RWP fault at page ${this.#doing_a}`
+      case DOING_ZERO:
+        return `zero-filling page ${this.#doing_a}`
+      case DOING_READ:
+        return `waiting for the storage read of page ${this.#doing_a} (done at t=${this.#doing_b})`
+      default:
+        return this.#doing_text
+    }
+  }
+
+  set doing(text: string) {
+    this.#doing = DOING_TEXT
+    this.#doing_text = text
+  }
+
+  /** Parked on the userfaultfd since t_ns. */
+  parked(t_ns: number): void {
+    this.#doing = DOING_PARKED
+    this.#doing_a = t_ns
+  }
+
+  resolvingRwp(page: number): void {
+    this.#doing = DOING_RWP
+    this.#doing_a = page
+  }
+
+  zeroFilling(page: number): void {
+    this.#doing = DOING_ZERO
+    this.#doing_a = page
+  }
+
+  waitingForRead(page: number, done_ns: number): void {
+    this.#doing = DOING_READ
+    this.#doing_a = page
+    this.#doing_b = done_ns
+  }
 }
 
 /** The fault-handler thread of `host` (spawn it with Sim.Scheduler.spawn). */
@@ -39,116 +192,136 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
   const { kernel, layout, pages, observer, device, store } = host
   const pb = layout.page_bytes
   const bug = host.config.bug
+  const notes = state.last
 
-  const drain = (): Fault[] => {
-    const out: Fault[] = []
+  // the batch of messages read (reused: a batch is at most one message per blocked vCPU, or so)
+  const kinds: number[] = []
+  const faultPages: number[] = []
+  const addresses: number[] = []
+  // the batch's MISSING pages answered or queued so far, and its storage reads in submission order
+  const queued: number[] = []
+  const readPages: number[] = []
+  const readDone: number[] = []
+
+  /** Reads every queued message into the batch; returns how many. */
+  const drain = (): number => {
+    let n = 0
     for (;;) {
       const r = kernel.read_msg(layout.uffd)
       if (!r.ok) {
         if (!("blocked" in r) && r.errno !== "EAGAIN") observer.vmmError(`read_msg on the userfaultfd: ${r.errno}`)
-        return out
+        return n
       }
       const m = r.msg
       const page = Math.floor((m.address - layout.guest_mem) / pb)
-      let kind: Fault["kind"] = "other"
+      let kind = KIND_OTHER
       if (m.event === K.UFFD_EVENT_PAGEFAULT && page >= 0 && page < layout.pages) {
-        if (m.flags & K.UFFD_PAGEFAULT_FLAG_RWP) kind = "rwp"
-        else if (m.flags & K.UFFD_PAGEFAULT_FLAG_WP) kind = "wp"
-        else kind = "missing"
+        if (m.flags & K.UFFD_PAGEFAULT_FLAG_RWP) kind = KIND_RWP
+        else if (m.flags & K.UFFD_PAGEFAULT_FLAG_WP) kind = KIND_WP
+        else kind = KIND_MISSING
       }
-      out.push({ kind, page, address: m.address })
+      kinds[n] = kind
+      faultPages[n] = page
+      addresses[n] = m.address
+      n++
     }
+  }
+
+  const note = (page: number, t_ns: number, kind: number, action: number) => {
+    notes.set(page, t_ns, kind, action)
+    observer.message(KIND_NAMES[kind]!, page, ACTION_TEXT[action]!)
+  }
+
+  /** After UFFDIO_COPY of `word` to `page`: the bookkeeping; true if the faulting vCPUs still need a wake. */
+  const copied = (r: { ok: boolean; errno?: string }, page: number, word: number, from_storage: boolean): boolean => {
+    // EEXIST: someone populated it meanwhile: the faulting vCPUs still wait for a wake
+    if (!r.ok && r.errno === "EEXIST") return true
+    if (!r.ok) {
+      observer.vmmError(`UFFDIO_COPY to page ${page}: ${r.errno}`)
+      return false
+    }
+    pages.populated[page] = 1
+    pages.evicted[page] = 0
+    observer.populated(page, word, from_storage)
+    return false
   }
 
   return Effect.gen(function* () {
     for (;;) {
-      const batch = drain()
+      const n = drain()
       host.kernelCalled()
-      if (batch.length === 0) {
-        state.doing = `parked on the userfaultfd (poll) since t=${yield* sys.now}`
+      if (n === 0) {
+        state.parked(yield* sys.now)
         yield* sys.park(host.uffd_poll_key)
         continue
       }
-      state.messages += batch.length
-      const reads: { page: number; done_ns: number }[] = []
-      const queued = new Set<number>()
-      for (const f of batch) {
+      state.messages += n
+      queued.length = 0
+      readPages.length = 0
+      readDone.length = 0
+      for (let i = 0; i < n; i++) {
+        const kind = kinds[i]!
+        const page = faultPages[i]!
         const t = yield* sys.now
-        const note = (action: string) => {
-          state.last.set(f.page, { t_ns: t, kind: f.kind, action })
-          observer.message(f.kind, f.page, action)
-        }
-        const at = layout.guest_mem + f.page * pb
-        if (f.kind === "rwp") {
+        const at = layout.guest_mem + page * pb
+        if (kind === KIND_RWP) {
           state.rwp_messages++
-          if (pages.evicting[f.page] === 1 && bug !== "handler-resolves-evicting") {
+          if (pages.evicting[page] === 1 && bug !== "handler-resolves-evicting") {
             state.rwp_left++
-            note("left to the wake after the punch (page under eviction)")
+            note(page, t, kind, HandlerAction.LeftToWake)
             continue
           }
-          state.doing = `resolving an RWP fault at page ${f.page}`
+          state.resolvingRwp(page)
           const r = yield* sys.ioctl.rwprotect({ start: at, len: pb }, 0)
-          if (!r.ok) observer.vmmError(`UFFDIO_RWPROTECT(!RWP) of page ${f.page}: ${r.errno}`)
+          if (!r.ok) observer.vmmError(`UFFDIO_RWPROTECT(!RWP) of page ${page}: ${r.errno}`)
           state.rwp_resolved++
-          note("resolved with UFFDIO_RWPROTECT(!RWP)")
-        } else if (f.kind === "missing") {
+          note(page, t, kind, HandlerAction.RwpResolved)
+        } else if (kind === KIND_MISSING) {
           state.missing_messages++
           if (bug === "handler-ignores-missing") {
-            note("read and never answered (deliberate bug handler-ignores-missing)")
+            note(page, t, kind, HandlerAction.IgnoredMissing)
             continue
           }
-          if (queued.has(f.page)) continue
-          queued.add(f.page)
-          if (pages.evicted[f.page] === 1) {
+          // a page this batch already answered or queued (a linear search: a batch is small)
+          if (queued.includes(page)) continue
+          queued.push(page)
+          if (pages.evicted[page] === 1) {
             const done_ns = device.submit(t, pb)
-            reads.push({ page: f.page, done_ns })
-            yield* sys.emit("vmm.pread", { page: f.page, done: done_ns })
-            note("storage read submitted")
+            readPages.push(page)
+            readDone.push(done_ns)
+            yield* sys.emit("vmm.pread", { page, done: done_ns })
+            note(page, t, kind, HandlerAction.ReadSubmitted)
           } else {
-            state.doing = `zero-filling page ${f.page}`
-            yield* copyIn(f.page, 0, false)
+            state.zeroFilling(page)
+            const r = yield* sys.ioctl.copy(at, pb, 0)
+            if (copied(r, page, 0, false)) yield* sys.ioctl.wake({ start: at, len: pb })
             state.zero_fills++
-            note("answered with UFFDIO_COPY of a zero page")
+            note(page, t, kind, HandlerAction.ZeroFilled)
           }
-        } else if (f.kind === "wp") {
+        } else if (kind === KIND_WP) {
           const r = yield* sys.ioctl.writeprotect({ start: at, len: pb }, 0)
-          if (!r.ok) observer.vmmError(`UFFDIO_WRITEPROTECT(!WP) of page ${f.page}: ${r.errno}`)
-          note("resolved with UFFDIO_WRITEPROTECT(!WP)")
-        } else note(`ignored a message at ${f.address}`)
+          if (!r.ok) observer.vmmError(`UFFDIO_WRITEPROTECT(!WP) of page ${page}: ${r.errno}`)
+          note(page, t, kind, HandlerAction.WpResolved)
+        } else {
+          const action = `ignored a message at ${addresses[i]}`
+          notes.setOther(page, t, action)
+          observer.message("other", page, action)
+        }
       }
       // storage completes in submission order (one transfer pipe): copy each in as it lands
-      for (const rd of reads) {
-        state.doing = `waiting for the storage read of page ${rd.page} (done at t=${rd.done_ns})`
-        yield* sys.sleep(rd.done_ns - (yield* sys.now))
+      for (let j = 0; j < readPages.length; j++) {
+        const page = readPages[j]!
+        const done_ns = readDone[j]!
+        state.waitingForRead(page, done_ns)
+        yield* sys.sleep(done_ns - (yield* sys.now))
         // the deliberate bug handler-copy-wrong-offset: the storage offset of the next page
-        const word = store.read(bug === "handler-copy-wrong-offset" ? (rd.page + 1) % layout.pages : rd.page)
-        yield* copyIn(rd.page, word, true)
+        const word = store.read(bug === "handler-copy-wrong-offset" ? (page + 1) % layout.pages : page)
+        const at = layout.guest_mem + page * pb
+        const r = yield* sys.ioctl.copy(at, pb, word)
+        if (copied(r, page, word, true)) yield* sys.ioctl.wake({ start: at, len: pb })
         state.copies_from_storage++
-        state.last.set(rd.page, {
-          t_ns: yield* sys.now,
-          kind: "missing",
-          action: "answered with UFFDIO_COPY from storage"
-        })
+        notes.set(page, yield* sys.now, KIND_MISSING, HandlerAction.CopiedFromStorage)
       }
     }
   })
-
-  function copyIn(page: number, word: number, from_storage: boolean) {
-    return Effect.gen(function* () {
-      const at = layout.guest_mem + page * pb
-      const r = yield* sys.ioctl.copy(at, pb, word)
-      if (!r.ok && r.errno === "EEXIST") {
-        // someone populated it meanwhile: the faulting vCPUs still wait for a wake
-        yield* sys.ioctl.wake({ start: at, len: pb })
-        return
-      }
-      if (!r.ok) {
-        observer.vmmError(`UFFDIO_COPY to page ${page}: ${r.errno}`)
-        return
-      }
-      pages.populated[page] = 1
-      pages.evicted[page] = 0
-      observer.populated(page, word, from_storage)
-    })
-  }
 }
