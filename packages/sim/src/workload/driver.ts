@@ -102,8 +102,9 @@ export class VcpuDriver {
 
   /** How many vCPUs are blocked or woken and not yet retried. */
   get waiting(): number {
+    const state = this.state
     let n = 0
-    for (const s of this.state) if (s === VS_BLOCKED || s === VS_WOKEN) n++
+    for (let v = 0; v < state.length; v++) if (state[v] === VS_BLOCKED || state[v] === VS_WOKEN) n++
     return n
   }
 
@@ -217,7 +218,16 @@ export class VcpuDriver {
   /** Sorts `order` by start time; each group at the same instant is permuted by a recorded choice. */
   #drawTies(order: number[]): void {
     const at = this.at
-    order.sort((a, b) => at[a] - at[b] || a - b)
+    // by (at, vCPU): an insertion sort (a handful of vCPUs, mostly in order already), no comparator closure
+    for (let i = 1; i < order.length; i++) {
+      const v = order[i]
+      let j = i - 1
+      while (j >= 0 && (at[order[j]] > at[v] || (at[order[j]] === at[v] && order[j] > v))) {
+        order[j + 1] = order[j]
+        j--
+      }
+      order[j + 1] = v
+    }
     const tape = this.#o.engine.tape
     for (let i = 0; i < order.length; ) {
       let j = i + 1

@@ -49,6 +49,10 @@ function drainLimit(w: Workload): number {
   return 10 * Math.max(w.vmm.interval, 1_000_000_000)
 }
 
+// the events without fields, one object each (events are values: nothing mutates them)
+const POLL: WorkloadEvent = { kind: "poll" }
+const HANG_CHECK: WorkloadEvent = { kind: "hang_check" }
+
 const setupFailure = (message: string): RunResult => ({
   ok: false,
   failures: [{ step: null, op: null, invariant: null, message }],
@@ -184,7 +188,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   const requestHangCheck = (t_ns: number) => {
     if (hangCheckPending || driver === undefined || driver.waiting === 0) return
     hangCheckPending = true
-    engine.schedule(Math.max(t_ns, engine.now_ns), { kind: "hang_check" })
+    engine.schedule(Math.max(t_ns, engine.now_ns), HANG_CHECK)
   }
   const observer = new RunObserver(
     gt,
@@ -248,7 +252,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
         ),
       blocked: (_v, t) => {
         // a queued message wakes the handler (poll); without one, look for a lost wakeup
-        if (layout.uffd >= 0 && kernel.uffd_has_messages(layout.uffd)) engine.schedule(t, { kind: "poll" })
+        if (layout.uffd >= 0 && kernel.uffd_has_messages(layout.uffd)) engine.schedule(t, POLL)
         else requestHangCheck(t)
       },
       inBurst: () => {}
