@@ -257,4 +257,73 @@ describe("Sim (Effect layer)", () => {
     expect(draws).toEqual([again, true])
     expect(lines[1]).toBe('{"t":0,"seq":0,"ev":"hello","n":1}\n')
   })
+
+  it("a sleep of a duration that is not a virtual time fails the run when it runs, not when it is built", () => {
+    const { engine } = traced(0)
+    const exit = Sim.runSyncExit(
+      engine,
+      Effect.gen(function* () {
+        const sched = yield* Sim.Scheduler
+        const bad = sched.sleep(-1) // built, not run: nothing happens
+        yield* sched.spawn(
+          "sleeper",
+          Effect.gen(function* () {
+            yield* sched.sleep(5)
+            yield* bad
+          })
+        )
+        return yield* sched.run_until(100)
+      })
+    )
+    expect(Exit.isFailure(exit) && String(Cause.squash(exit.cause))).toMatch(
+      /Scheduler.sleep: not a virtual time in ns: -1/
+    )
+  })
+
+  it("a parked thread woken by another thread runs on at the waker's time, then sleeps and exits", () => {
+    const { engine, lines } = traced(0)
+    const log: string[] = []
+    const program = Effect.gen(function* () {
+      const sched = yield* Sim.Scheduler
+      const clock = yield* Sim.Clock
+      yield* sched.spawn(
+        "a",
+        Effect.gen(function* () {
+          yield* sched.park("k")
+          log.push(`a ${yield* clock.now_ns}`)
+          yield* sched.sleep(3)
+          log.push(`a ${yield* clock.now_ns}`)
+        })
+      )
+      yield* sched.spawn(
+        "b",
+        Effect.gen(function* () {
+          yield* sched.sleep(7)
+          log.push(`b wakes ${yield* sched.unparkAll("k")}`)
+        })
+      )
+      return yield* sched.run_until(20)
+    })
+    expect(Sim.runSync(engine, program)).toBe(true)
+    expect(log).toEqual(["b wakes 1", "a 7", "a 10"])
+    expect(lines.join("")).toContain('"ev":"exit","thread":"a"')
+  })
+
+  it("Clock.nowUnsafe and Trace.emitUnsafe read and write like now_ns and emit", () => {
+    const { engine, trace, lines } = traced(3)
+    const got = Sim.runSync(
+      engine,
+      Effect.gen(function* () {
+        const clock = yield* Sim.Clock
+        const tr = yield* Sim.Trace
+        const sched = yield* Sim.Scheduler
+        yield* sched.run_until(42)
+        tr.emitUnsafe("hello", { n: 2 })
+        return [clock.nowUnsafe(), yield* clock.now_ns] as const
+      })
+    )
+    trace.close()
+    expect(got).toEqual([42, 42])
+    expect(lines[1]).toBe('{"t":42,"seq":0,"ev":"hello","n":2}\n')
+  })
 })
