@@ -34,6 +34,11 @@ function run(): CaseRow {
         measured_virtual: duration
       })
     }
+    case "scale-4g": {
+      // issue 4's scale target, as `rwpsim run FILE --json` runs it (the trace hashed)
+      const file = "scenarios/scale/shmem-4g-4vcpus.yaml"
+      return workloadCase(name, loadScenario(file), { file }, true)
+    }
     case "workload": {
       // scaling runs: a guest size, a vCPU count and a duration
       const text = e2eScenarioText(

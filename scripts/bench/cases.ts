@@ -2,6 +2,7 @@
 // in the process that calls it (scripts/bench/case.ts: one fresh process per case) and returns one
 // row of measurements. Wall and CPU time are the bench's own business: the simulation packages
 // never read a clock.
+import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { default_kernel_config, detect_cpu_features } from "@rwpsim/hw"
 import * as K from "@rwpsim/kernel"
@@ -192,20 +193,29 @@ export function loadScenario(file: string, text?: string): Scenario {
  * One workload run through the runner (@rwpsim/sim runScenario, no trace): the guest's vCPUs on
  * the event queue, the VMM's tracker and fault handler as Effect fibers, the checker.
  */
-export function workloadCase(name: string, scenario: Scenario, extra: Record<string, unknown> = {}): CaseRow {
+export function workloadCase(
+  name: string,
+  scenario: Scenario,
+  extra: Record<string, unknown> = {},
+  /** Hash the trace as `rwpsim run --json` does (trace_sha256), instead of running without one. */
+  traced = false
+): CaseRow {
   const w = scenario.workload
   if (w === undefined) throw new Error(`${name}: not a workload scenario`)
   const rss0 = process.memoryUsage().rss
   let kernel: K.Kernel | null = null
   engineSteps = 0
+  const hash = traced ? new ChunkHash() : null
   const t = timed(() =>
     runScenario(scenario, {
+      ...(hash === null ? {} : { sink: hash }),
       makeKernel: (f, o) => {
         kernel = new K.Kernel(f, o)
         return kernel
       }
     })
   )
+  if (hash !== null) extra = { ...extra, trace_sha256: hash.digest() }
   const r = t.value
   const accesses = Number(r.metrics.guest_accesses ?? 0)
   const pages = w.memory.size / (w.memory.backing === "hugetlb" ? w.memory.hugepage_size : scenario.machine.page_size)
@@ -231,6 +241,27 @@ export function workloadCase(name: string, scenario: Scenario, extra: Record<str
     events: engineSteps,
     metrics: r.metrics,
     ...extra
+  }
+}
+
+/** A trace sink that hashes the trace's bytes as the CLI does (a chunk at a time). */
+class ChunkHash {
+  readonly #hash = createHash("sha256")
+  #chunk: string[] = []
+  #bytes = 0
+  write(line: string): void {
+    this.#chunk.push(line)
+    this.#bytes += line.length
+    if (this.#bytes >= 1 << 16) this.flush()
+  }
+  flush(): void {
+    this.#hash.update(this.#chunk.join(""))
+    this.#chunk = []
+    this.#bytes = 0
+  }
+  digest(): string {
+    this.flush()
+    return this.#hash.digest("hex")
   }
 }
 

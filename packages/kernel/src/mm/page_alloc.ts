@@ -1,7 +1,10 @@
 // mm/page_alloc.c, reduced to what the model needs: frames with one 32-bit word of content each
 // (a huge folio is one frame: its word stands for the whole huge page) and a reference count.
-// Typed arrays that grow by half; freed frames are reused last-in first-out, so allocation
-// order, and with it every pfn, is a pure function of the run.
+// Typed arrays that grow by half. A caller may name the frame it would like (a page-cache page asks
+// for the frame at its file index, so that a file's pages sit in frame order, as a real kernel's
+// buddy allocator often gives; the guest's hot pages then share cache lines of frame state instead
+// of being scattered in first-touch order); otherwise freed frames are reused last-in first-out,
+// then new ones taken in order. Either way every pfn is a pure function of the run.
 
 /** The shared zero page (mm/memory.c: my_zero_pfn). Always reads 0, never freed. */
 export const ZERO_PFN = 0
@@ -22,18 +25,33 @@ export class FrameTable {
     this.refs[ZERO_PFN] = 1
   }
 
-  /** alloc_pages(): a frame holding `word`, with one reference. */
-  alloc(word: number): number {
+  /**
+   * alloc_pages(): a frame holding `word`, with one reference: frame `hint` if it is free (hint >= 1),
+   * else the last freed, else the next never used.
+   */
+  alloc(word: number, hint = 0): number {
     let pfn: number
-    if (this.nfree > 0) pfn = this.free_stack[--this.nfree]!
-    else {
-      pfn = this.next++
-      if (pfn >= this.word.length) this.grow()
-    }
+    if (hint >= 1 && (hint >= this.word.length || this.refs[hint] === 0)) {
+      pfn = hint
+      while (pfn >= this.word.length) this.grow()
+    } else pfn = this.take()
     this.word[pfn] = word
     this.refs[pfn] = 1
     this.used++
     return pfn
+  }
+
+  /** A free frame: the free stack skips frames a hint has taken since they were freed. */
+  private take(): number {
+    while (this.nfree > 0) {
+      const pfn = this.free_stack[--this.nfree]!
+      if (this.refs[pfn] === 0) return pfn
+    }
+    for (;;) {
+      const pfn = this.next++
+      if (pfn >= this.word.length) this.grow()
+      if (this.refs[pfn] === 0) return pfn
+    }
   }
 
   get(pfn: number): void {

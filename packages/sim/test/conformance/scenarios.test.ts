@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { parseScenario } from "@rwpsim/scenario"
 import { describe, expect, it } from "vitest"
 import { runText } from "./run.ts"
 
@@ -20,9 +21,12 @@ function yamlFiles(d: string): string[] {
 }
 
 const all = yamlFiles(dir).map((p) => relative(root, p))
-// scenarios/failing/ holds runs that must fail (a deliberately buggy VMM): they show the report
-const files = all.filter((f) => !f.startsWith("scenarios/failing/"))
+// scenarios/failing/ holds runs that must fail (a deliberately buggy VMM): they show the report;
+// scenarios/scale/ holds runs of tens of seconds, measured by `npm run bench` (case scale-4g), so
+// the default test only validates them
+const files = all.filter((f) => !f.startsWith("scenarios/failing/") && !f.startsWith("scenarios/scale/"))
 const failing = all.filter((f) => f.startsWith("scenarios/failing/"))
+const scale = all.filter((f) => f.startsWith("scenarios/scale/"))
 
 describe("bundled scenarios", () => {
   it("include the quickstart, the VMM workflow and the seed 003 error cases", () => {
@@ -48,6 +52,11 @@ describe("bundled scenarios", () => {
     // ok already means the hung vCPUs are exactly the scenario's expect.hung_vcpus (default 0)
     expect(typeof r.metrics.hung_vcpus).toBe("number")
     expect(typeof r.metrics.simulated_ns).toBe("number")
+  })
+
+  it.each(scale)("%s is a valid workload (run by the bench)", (file) => {
+    const r = parseScenario(readFileSync(join(root, file), "utf8"), file)
+    expect(r.ok).toBe(true)
   })
 
   it.each(failing)("%s fails, naming the invariant", async (file) => {
