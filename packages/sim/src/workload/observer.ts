@@ -59,10 +59,16 @@ export class RunObserver implements VmmObserver {
     const per = Math.ceil(n / rows)
     const accessed = new Array<number>(rows).fill(0)
     const judged = new Array<number>(rows).fill(0)
-    for (let p = 0; p < n; p++) {
-      const r = Math.floor(p / per)
-      if (gt.cycleOf(p) === gt.cycle) accessed[r]!++
-      if (hot[p] === 1) judged[r]!++
+    const cycle = gt.cycle
+    for (let r = 0; r < rows; r++) {
+      let a = 0
+      let j = 0
+      for (let p = r * per, end = Math.min(n, p + per); p < end; p++) {
+        if (gt.cycleOf(p) === cycle) a++
+        if (hot[p] === 1) j++
+      }
+      accessed[r] = a
+      judged[r] = j
     }
     this.#emit!("workload.cycle", {
       cycle: this.#cycles.cycles,
