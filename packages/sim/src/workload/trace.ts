@@ -11,9 +11,6 @@ interface Pending {
   readonly fields: TraceFields
 }
 
-/** Lines a workload trace leaves out: a thread's resumption is implied by its sleep or unpark line. */
-const OMITTED: ReadonlySet<string> = new Set(["resume"])
-
 export class DeferringTrace extends Trace {
   readonly #pending: Pending[] = []
 
@@ -22,8 +19,10 @@ export class DeferringTrace extends Trace {
   }
 
   override emit(t_ns: number, ev: string, fields?: TraceFields): void {
-    if (OMITTED.has(ev)) return
-    if (this.#pending.length > 0 && this.#pending[0].t_ns <= t_ns) this.#flushUntil(t_ns)
+    // left out: a thread's resumption is implied by its sleep or unpark line
+    if (ev === "resume") return
+    const p = this.#pending
+    if (p.length > 0 && p[0].t_ns <= t_ns) this.#flushUntil(t_ns)
     super.emit(t_ns, ev, fields)
   }
 
