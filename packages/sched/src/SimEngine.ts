@@ -98,7 +98,11 @@ export class SimEngine<E = never> extends Engine<E | Resume> {
     const queue = this.#waitqueues.get(key)
     if (queue === undefined || queue.length === 0) return false
     const i = order === "choice" ? this.choose("unpark", queue.length) : 0
-    this.#wake(queue.splice(i, 1)[0]!)
+    const resume = queue[i]!
+    // in place (splice would allocate the array of what it removed)
+    for (let j = i + 1; j < queue.length; j++) queue[j - 1] = queue[j]!
+    queue.length--
+    this.#wake(resume)
     return true
   }
 

@@ -17,8 +17,11 @@ export interface ByteRange {
 /** A result of a VMM call: ok, or the kernel's errno name. */
 export type CallResult = { readonly ok: true } | { readonly ok: false; readonly errno: string }
 
+/** The result of every call that succeeded (results are read-only: one object for all). */
+const OK: CallResult = { ok: true }
+
 const errnoOf = (r: { ok: boolean; errno?: string }): CallResult =>
-  r.ok ? { ok: true } : { ok: false, errno: r.errno ?? "EINVAL" }
+  r.ok ? OK : { ok: false, errno: r.errno ?? "EINVAL" }
 
 /** The Sim services a call uses, read off the calling fiber's context. */
 interface CallServices {
@@ -62,7 +65,8 @@ export function syscalls(host: VmmHost) {
     cost_ns: number,
     f: () => A
   ): Effect.Effect<A, never, Sim.Services> =>
-    withServices((s) => {
+    Effect.withFiber((fiber) => {
+      const s = servicesOf(fiber)
       const r = f()
       host.kernelCalled()
       if (s.trace.enabled) s.trace.emitUnsafe(ev, r.ok ? fields : { ...fields, errno: r.errno ?? "?" })

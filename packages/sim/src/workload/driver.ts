@@ -90,6 +90,8 @@ export class VcpuDriver {
   #round_handle = -1
   #in_round = false
   #order: number[] = []
+  /** The vCPUs a kernel call woke (reused by wakeFromKernel). */
+  readonly #woken: number[] = []
 
   constructor(o: DriverOptions) {
     this.#o = o
@@ -120,16 +122,20 @@ export class VcpuDriver {
 
   /** After a kernel call (by a VMM thread or a vCPU): the vCPUs the kernel woke retry. */
   wakeFromKernel(t_ns: number): void {
-    const woken = this.#o.kernel.drain_woken()
-    if (woken.length === 0) return
-    const vcpus: number[] = []
+    const kernel = this.#o.kernel
+    // nothing woken (most calls): no drain, which would hand back the list and start a new one
+    if (kernel.mm.woken.length === 0) return
+    const woken = kernel.drain_woken()
+    const vcpus = this.#woken
+    vcpus.length = 0
     for (const task of woken) {
       if (task < this.state.length && this.state[task] === VS_BLOCKED && !vcpus.includes(task)) vcpus.push(task)
     }
     if (vcpus.length === 0) return
     const engine = this.#o.engine
     const order = vcpus.length > 1 ? engine.tape.order("wake", vcpus.length).map((i) => vcpus[i]) : vcpus
-    this.#note(t_ns, "vcpu.wake", { vcpus: order })
+    // the trace may keep the fields until a later line: never the reused list
+    if (engine.trace.enabled) this.#note(t_ns, "vcpu.wake", { vcpus: order === vcpus ? vcpus.slice() : order })
     for (const v of order) this.#wake(v, t_ns + this.#o.wake_ns)
   }
 
