@@ -3,7 +3,7 @@
  * workload, or both), checks its expectations and invariants, and computes the metrics.
  */
 export { runScenario, type RunOptions } from "./run.ts"
-export type { RunFailure, RunResult } from "./result.ts"
+export type { Interrupted, RunFailure, RunResult } from "./result.ts"
 export { validateScenario } from "./validate.ts"
 export { machineFeatures, machineSpec } from "./machine.ts"
 export { applyMutants, isMutant, MUTANT_NAMES, type MutantName } from "./mutants.ts"

@@ -3,7 +3,7 @@ import { Kernel, type KernelMutant } from "@rwpsim/kernel"
 import { type ChoicePolicy, Engine, ScheduleMismatch, Trace, type TraceSink } from "@rwpsim/sched"
 import type { Scenario } from "@rwpsim/scenario"
 import { machineProblem } from "./machine.ts"
-import type { RunFailure, RunResult } from "./result.ts"
+import { interruptedResult, type RunFailure, type RunResult } from "./result.ts"
 import type { ScriptEvent } from "./script/context.ts"
 import { DEFAULT_SCRIPT_STORAGE, hungVcpus, newScriptContext, runSteps } from "./script/runner.ts"
 import { type KernelFactory, runWorkload } from "./workload/run.ts"
@@ -26,6 +26,12 @@ export interface RunOptions {
    * `schedule` replays the run without it.
    */
   readonly policy?: ChoicePolicy
+  /**
+   * Asked between steps and every so many workload events: true ends the run there, with
+   * RunResult.interrupted (Ctrl-C in `rwpsim run`). An input like the others: the simulation reads
+   * no clock and no signal; a run it never stops is the same as without it.
+   */
+  readonly interrupted?: () => boolean
 }
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
@@ -60,7 +66,13 @@ function run(scenario: Scenario, options: RunOptions): RunResult {
       const mutants = options.mutants ?? []
       const base = options.makeKernel ?? ((f, o) => new Kernel(f, o))
       const makeKernel: KernelFactory = mutants.length === 0 ? base : (f, o) => base(f, { ...o, mutants })
-      return runWorkload(scenario, scenario.workload, { seed, trace, makeKernel, policy: options.policy })
+      return runWorkload(scenario, scenario.workload, {
+        seed,
+        trace,
+        makeKernel,
+        policy: options.policy,
+        interrupted: options.interrupted
+      })
     } finally {
       trace?.close()
     }
@@ -76,7 +88,9 @@ function run(scenario: Scenario, options: RunOptions): RunResult {
   const failures: RunFailure[] = []
   const ctx = newScriptContext(scenario, engine, DEFAULT_SCRIPT_STORAGE, undefined, options.mutants)
   try {
-    failures.push(...runSteps(ctx, scenario.steps))
+    const steps = runSteps(ctx, scenario.steps, options.interrupted)
+    if (steps.interrupted) return interruptedResult(engine.now_ns, null, engine.tape.recorded())
+    failures.push(...steps.failures)
     const hung = hungVcpus(ctx)
     const wantHung = scenario.expect.hung_vcpus ?? 0
     if (failures.length === 0 && hung.length !== wantHung) {

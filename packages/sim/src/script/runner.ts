@@ -62,9 +62,23 @@ export function newScriptContext(
   }
 }
 
-export function runSteps(ctx: ScriptContext, steps: readonly Step[]): RunFailure[] {
+/** What a script did: its failures (the first stops it), or that `interrupted` stopped it between steps. */
+export interface StepsOutcome {
+  readonly failures: RunFailure[]
+  readonly interrupted: boolean
+}
+
+const NEVER = () => false
+
+export function runSteps(
+  ctx: ScriptContext,
+  steps: readonly Step[],
+  /** Checked before each step (RunOptions.interrupted): true stops the script there. */
+  interrupted: () => boolean = NEVER
+): StepsOutcome {
   const failures: RunFailure[] = []
   for (let i = 0; i < steps.length; i++) {
+    if (interrupted()) return { failures, interrupted: true }
     const s = steps[i]!
     // a step that names something (`as:`) says so: trace readers resolve `name+offset` with it
     const as = (s.args as { readonly as?: unknown }).as
@@ -82,7 +96,7 @@ export function runSteps(ctx: ScriptContext, steps: readonly Step[]): RunFailure
       break
     }
   }
-  return failures
+  return { failures, interrupted: false }
 }
 
 /** The vCPUs still blocked, each named with where and on what. */

@@ -13,7 +13,7 @@ import { type ChoicePolicy, Sim, SimEngine, type Trace } from "@rwpsim/sched"
 import { faultHandler, HandlerState, setupVmm, TrackerState, tracker, VmmPages } from "@rwpsim/vmm"
 import { Cause, Effect, Exit } from "effect"
 import { machineFeatures } from "../machine.ts"
-import type { RunFailure, RunResult } from "../result.ts"
+import { interruptedResult, type RunFailure, type RunResult } from "../result.ts"
 import { hungVcpus, newScriptContext, runSteps } from "../script/runner.ts"
 import { showChain, waitForChain } from "./chain.ts"
 import { Checker } from "./checker.ts"
@@ -39,7 +39,12 @@ export interface WorkloadOptions {
   readonly makeKernel?: KernelFactory | undefined
   /** The scheduler's choices after the scenario's schedule (RunOptions.policy). */
   readonly policy?: ChoicePolicy | undefined
+  /** RunOptions.interrupted: asked between steps and every INTERRUPT_EVERY events. */
+  readonly interrupted?: (() => boolean) | undefined
 }
+
+/** Events between two calls of `interrupted` (a power of 2): a call per event would cost. */
+const INTERRUPT_EVERY = 1024
 
 /**
  * How long after the end blocked vCPUs may wait for the VMM to finish what it started (the queue
@@ -112,7 +117,9 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
       ctx.names.set("io_mem", { kind: "mapping", addr: layout.io_mem, length: layout.size })
     }
     if (layout.uffd >= 0) ctx.names.set("uffd", { kind: "userfaultfd", fd: layout.uffd })
-    failures.push(...runSteps(ctx, scenario.steps))
+    const steps = runSteps(ctx, scenario.steps, o.interrupted)
+    if (steps.interrupted) return interruptedResult(engine.now_ns, null, engine.tape.recorded())
+    failures.push(...steps.failures)
     const hung = hungVcpus(ctx)
     if (failures.length === 0 && hung.length > 0) {
       failures.push({
@@ -296,6 +303,15 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     }
   }
 
+  const interrupted = o.interrupted
+  let events = 0
+  let stopped = false
+  const interruptedNow = (): boolean => {
+    if (interrupted === undefined || (++events & (INTERRUPT_EVERY - 1)) !== 0) return false
+    stopped = interrupted()
+    return stopped
+  }
+
   const hung: string[] = []
   // from here the VMM traces its own calls (vmm.*); the kernel's lines would repeat them
   quiet.kernel = true
@@ -307,9 +323,11 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     if (layout.uffd >= 0) yield* sched.spawn("handler", faultHandler(host, handlerState))
     const d = drv()
     d.start()
-    yield* runEvents(engine, end_ns, () => false, true)
+    if (yield* runEvents(engine, end_ns, interruptedNow, true)) return
     d.draining = true
-    if (d.waiting > 0) yield* runEvents(engine, end_ns + drainLimit(w), () => d.waiting === 0, false)
+    if (d.waiting > 0)
+      yield* runEvents(engine, end_ns + drainLimit(w), () => d.waiting === 0 || interruptedNow(), false)
+    if (stopped) return
     // the chains of the vCPUs still blocked, while the VMM's threads are still there to show
     for (let v = 0; v < m.vcpus; v++) {
       const b = d.blocked[v]
@@ -320,6 +338,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   const exit = Sim.runSyncExit(engine, program)
   if (Exit.isFailure(exit)) throw Cause.squash(exit.cause)
   unTap()
+  if (stopped) return interruptedResult(engine.now_ns, end_ns, engine.tape.recorded())
 
   // ---- the end ---------------------------------------------------------------------------------
   if (handlerIdle()) checker.sweep()
