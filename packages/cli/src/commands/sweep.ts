@@ -7,10 +7,10 @@
 // (`sort -t: -k2,2n`), are the rows of the unsharded sweep.
 import { closeSync, openSync, writeSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import { Worker } from "node:worker_threads"
 import { unknownMutant } from "../args.ts"
 import type { Io } from "../output.ts"
 import { inShard, type ShardSpec, shardIndex } from "../seeds.ts"
+import { spawnWorker } from "../worker.ts"
 import { readScenario } from "./run.ts"
 import type { RunDone, RunTask, WorkerInit } from "./sweepWorker.ts"
 
@@ -35,21 +35,6 @@ const SUMMARY_MAX = 50
 /** Characters of a failure's message in the summary (the row has all of it). */
 const MESSAGE_MAX = 200
 const REDRAW_MS = 200
-
-/** The worker's module next to this one: compiled (.js), or source (.ts, under tsx) in development. */
-function spawnWorker(init: WorkerInit): Worker {
-  const here = import.meta.url
-  if (here.endsWith(".ts")) {
-    // a worker thread does not inherit the parent's tsx loader: it registers it, then loads the worker
-    // (and the workspace packages resolve to their sources, as in the tests)
-    const url = new URL("./sweepWorker.ts", here).href
-    const code = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url)}) })`
-    const source = "--conditions=@rwpsim/source"
-    const execArgv = process.execArgv.includes(source) ? process.execArgv : [...process.execArgv, source]
-    return new Worker(code, { eval: true, workerData: init, execArgv })
-  }
-  return new Worker(new URL("./sweepWorker.js", here), { workerData: init })
-}
 
 const showDuration = (ms: number): string =>
   ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
@@ -143,7 +128,7 @@ export async function sweepCommand(
     let finished = 0
     const init: WorkerInit = { mutants: c.mutants, hash: c.hash }
     for (let j = 0; j < jobs; j++) {
-      const w = spawnWorker(init)
+      const w = spawnWorker("./commands/sweepWorker", init)
       let inflight = 0
       const give = () => {
         if (next < tasks.length) {
