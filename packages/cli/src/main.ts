@@ -3,9 +3,8 @@
 // the simulator's modules take to load.
 import { type Command, parseCommand, USAGE, unknownMutant } from "./args.ts"
 import type { ExitCode, FileOutcome } from "./commands/run.ts"
-import type { TraceFile } from "./traceFile.ts"
+import type { RunFileTask, RunWorkerInit, RunWorkerMessage } from "./commands/runWorker.ts"
 import { type Io, OutputClosed, processIo } from "./output.ts"
-import { Progress } from "./progress.ts"
 
 function emit(outcome: FileOutcome, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`)
@@ -13,27 +12,78 @@ function emit(outcome: FileOutcome, json: boolean): void {
   for (const line of outcome.stderr) process.stderr.write(`${line}\n`)
 }
 
-/** Open trace files of `rwpsim run` (once it has loaded), for the SIGINT and crash paths. */
-let openTraces: ReadonlySet<TraceFile> = new Set()
+/** While `rwpsim run` has a run on its worker: asks it to stop and says true; otherwise false. */
+let interruptRun: () => boolean = () => false
 
-async function runFiles(command: Extract<Command, { cmd: "run" | "check" }>): Promise<ExitCode> {
-  const { checkFile, openTraces: open, runFile, tracePathFor } = await import("./commands/run.ts")
-  openTraces = open
+async function checkFiles(command: Extract<Command, { cmd: "check" }>): Promise<ExitCode> {
+  const { checkFile } = await import("./commands/run.ts")
   let exit: ExitCode = 0
-  const many = command.files.length > 1
-  const bar =
-    command.cmd === "run" && (command.progress ?? (process.stderr.isTTY === true && !command.json))
-      ? new Progress(process.stderr)
-      : undefined
-  for (const [i, file] of command.files.entries()) {
-    bar?.start(file, i, command.files.length)
-    const outcome =
-      command.cmd === "run"
-        ? runFile(file, command.seed, tracePathFor(command.trace, file, many), bar, command.mutants)
-        : checkFile(file)
-    bar?.clear()
+  for (const file of command.files) {
+    const outcome = checkFile(file)
     emit(outcome, command.json)
     if (outcome.exit > exit) exit = outcome.exit
+  }
+  return exit
+}
+
+/**
+ * `rwpsim run`: the files run one after another on a worker thread, so that this thread sees Ctrl-C
+ * while one runs. The SIGINT handler sets the shared flag; the run stops at its next check, its trace
+ * is flushed, and its outcome, the one line that says where it stopped, ends the command (exit 130).
+ */
+async function runFiles(command: Extract<Command, { cmd: "run" }>): Promise<ExitCode> {
+  const { spawnWorker } = await import("./worker.ts")
+  const interrupt = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+  const worker = spawnWorker("./commands/runWorker", { interrupt } satisfies RunWorkerInit)
+  const bar = command.progress ?? (process.stderr.isTTY === true && !command.json)
+  let pending: { resolve: (o: FileOutcome) => void; reject: (e: unknown) => void } | undefined
+  const settle = (): NonNullable<typeof pending> | undefined => {
+    const p = pending
+    pending = undefined
+    return p
+  }
+  worker.on("message", (m: RunWorkerMessage) => {
+    if (m.kind === "progress") process.stderr.write(m.text)
+    else settle()?.resolve(m.outcome)
+  })
+  worker.on("error", (e) => settle()?.reject(e))
+  worker.on("exit", (code) => settle()?.reject(new Error(`the worker thread of rwpsim run exited (code ${code})`)))
+  interruptRun = () => {
+    if (pending === undefined) return false
+    Atomics.store(interrupt, 0, 1)
+    return true
+  }
+  let exit: ExitCode = 0
+  try {
+    for (const [i, file] of command.files.entries()) {
+      const task: RunFileTask = {
+        file,
+        i,
+        n: command.files.length,
+        seed: command.seed,
+        trace: command.trace,
+        mutants: command.mutants,
+        progress: bar ? { columns: process.stderr.columns } : undefined
+      }
+      const outcome = await new Promise<FileOutcome>((resolve, reject) => {
+        pending = { resolve, reject }
+        worker.postMessage(task)
+      })
+      if (outcome.exit === 130) {
+        for (const line of outcome.stderr) process.stderr.write(`${line}\n`)
+        return 130
+      }
+      emit(outcome, command.json)
+      if (outcome.exit > exit) exit = outcome.exit
+      // Ctrl-C as the run ended: its outcome stands, the next files do not run
+      if (Atomics.load(interrupt, 0) !== 0) {
+        process.stderr.write(`rwpsim: interrupted: after ${file}\n`)
+        return 130
+      }
+    }
+  } finally {
+    interruptRun = () => false
+    await worker.terminate()
   }
   return exit
 }
@@ -71,7 +121,7 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
       return runFiles(command)
     }
     case "check":
-      return runFiles(command)
+      return checkFiles(command)
     case "explore": {
       const bad = await unknownMutant(command.mutants)
       if (bad !== undefined) {
@@ -100,10 +150,10 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e
 })
 
-// On interrupt, flush every trace written so far, then exit as a shell expects (128 + SIGINT).
+// On interrupt, exit as a shell expects (128 + SIGINT). A run on `rwpsim run`'s worker is asked to
+// stop instead: it flushes its trace and says where it stopped (runFiles). A second Ctrl-C kills.
 process.once("SIGINT", () => {
-  for (const t of openTraces) t.close()
-  process.exit(130)
+  if (!interruptRun()) process.exit(130)
 })
 
 try {
@@ -111,8 +161,8 @@ try {
 } catch (e) {
   if (e instanceof OutputClosed) process.exitCode = 0
   else {
-    // A bug in rwpsim, never a user's mistake: say so plainly and keep the stack for the report.
-    for (const t of openTraces) t.close()
+    // A bug in rwpsim, never a user's mistake: say so plainly and keep the stack for the report
+    // (a run's worker has flushed its trace).
     process.stderr.write(
       `rwpsim: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`
     )

@@ -2,12 +2,20 @@
 import { mkdirSync, readFileSync } from "node:fs"
 import { basename, extname, join } from "node:path"
 import { formatScenarioError, parseScenario, type Scenario, type ScenarioError } from "@rwpsim/scenario"
-import { applyMutants, type RunFailure, type RunResult, runScenario, validateScenario } from "@rwpsim/sim"
+import {
+  applyMutants,
+  type Interrupted,
+  type RunFailure,
+  type RunResult,
+  runScenario,
+  validateScenario
+} from "@rwpsim/sim"
 import type { Progress } from "../progress.ts"
 import { TraceFile } from "../traceFile.ts"
-import { formatRun } from "../report.ts"
+import { formatRun, humanNs } from "../report.ts"
 
-export type ExitCode = 0 | 1 | 2
+/** 130 (128 + SIGINT): a run stopped by Ctrl-C. */
+export type ExitCode = 0 | 1 | 2 | 130
 
 export interface FileOutcome {
   readonly exit: ExitCode
@@ -60,13 +68,15 @@ export function tracePathFor(trace: string | undefined, file: string, many: bool
   return join(trace, `${basename(file, extname(file))}.jsonl`)
 }
 
-/** Open trace files, so the SIGINT path can flush what was written. */
+/** Open trace files, so the crash path can flush what was written. */
 export const openTraces = new Set<TraceFile>()
 
 /** How runFile runs (`rwpsim sweep`): a scenario already loaded; no trace at all (trace_sha256 null). */
 export interface RunFileOptions {
   readonly loaded?: Loaded
   readonly hash?: boolean
+  /** RunOptions.interrupted (Ctrl-C): true stops the run; the outcome is then `interruptedOutcome`'s. */
+  readonly interrupted?: () => boolean
 }
 
 export function runFile(
@@ -83,9 +93,10 @@ export function runFile(
   if (!mutated.ok) return invalid(file, [{ _tag: "ScenarioError", file, path: [], message: mutated.message }])
   const scenario = mutated.scenario
   const effectiveSeed = seed ?? scenario.seed
+  const interrupted = options.interrupted
   if (options.hash === false && tracePath === undefined) {
-    const result = runScenario(scenario, { seed: effectiveSeed, file, mutants: mutated.kernel })
-    return outcome(file, scenario, effectiveSeed, result, null, mutants)
+    const result = runScenario(scenario, { seed: effectiveSeed, file, mutants: mutated.kernel, interrupted })
+    return outcome(file, scenario, effectiveSeed, result, null, mutants, tracePath)
   }
   let sink: TraceFile
   try {
@@ -98,11 +109,11 @@ export function runFile(
   progress?.total(scenario.workload === undefined ? 0 : scenario.workload.duration)
   let result: RunResult
   try {
-    result = runScenario(scenario, { seed: effectiveSeed, sink, file, mutants: mutated.kernel })
+    result = runScenario(scenario, { seed: effectiveSeed, sink, file, mutants: mutated.kernel, interrupted })
   } finally {
     openTraces.delete(sink)
   }
-  return outcome(file, scenario, effectiveSeed, result, sink.close(), mutants)
+  return outcome(file, scenario, effectiveSeed, result, sink.close(), mutants, tracePath)
 }
 
 /** The command that replays a run. */
@@ -115,8 +126,11 @@ function outcome(
   effectiveSeed: number,
   result: RunResult,
   trace_sha256: string | null,
-  mutants: readonly string[]
+  mutants: readonly string[],
+  tracePath: string | undefined
 ): FileOutcome {
+  if (result.interrupted !== undefined)
+    return interruptedOutcome(file, scenario, effectiveSeed, result, result.interrupted, trace_sha256, tracePath)
   const replay = replayCommand(file, effectiveSeed, mutants)
   const json = {
     scenario: file,
@@ -134,6 +148,37 @@ function outcome(
   }
   const text = formatRun(file, scenario.name, effectiveSeed, result, replay)
   return { exit: result.ok ? 0 : 1, json, stdout: text.stdout, stderr: text.stderr }
+}
+
+/**
+ * A run that Ctrl-C stopped (exit 130): one line on stderr, where it stopped and where its trace is
+ * (already flushed and closed); nothing on stdout, even with --json.
+ */
+function interruptedOutcome(
+  file: string,
+  scenario: Scenario,
+  seed: number,
+  result: RunResult,
+  at: Interrupted,
+  trace_sha256: string | null,
+  tracePath: string | undefined
+): FileOutcome {
+  const of = at.end_ns === null ? "" : ` of ${humanNs(at.end_ns)}`
+  const trace = tracePath === undefined ? "" : `; the trace up to there is in ${tracePath}`
+  return {
+    exit: 130,
+    json: {
+      scenario: file,
+      name: scenario.name,
+      seed,
+      ok: false,
+      interrupted: { t_ns: at.t_ns, end_ns: at.end_ns },
+      metrics: result.metrics,
+      trace_sha256
+    },
+    stdout: [],
+    stderr: [`rwpsim: interrupted: ${file} seed ${seed} at t=${humanNs(at.t_ns)}${of}${trace}`]
+  }
 }
 
 export function checkFile(file: string): FileOutcome {

@@ -1,0 +1,90 @@
+// Ctrl-C during `rwpsim run`: the run (on the command's worker thread) stops at once, every trace
+// line written so far is in the --trace file, and the command exits 130 with one line saying where
+// it stopped. Runs the CLI from source in a child process, as a user would.
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+
+const root = join(import.meta.dirname, "..", "..", "..")
+const main = join(root, "packages", "cli", "src", "main.ts")
+const dir = mkdtempSync(join(tmpdir(), "rwpsim-interrupt-"))
+
+// tens of seconds of wall time to run to its end: the test never waits for that
+const LONG = `name: long run
+seed: 3
+machine: { arch: x86_64, vcpus: 4 }
+workload:
+  duration: 60s
+  memory: { backing: shmem, size: 4GiB }
+  guest:
+    phases:
+      - { pattern: hot_cold, hot_set: 10%, hot_share: 99.9%, writes: 30%, access_ns: 1000 }
+  vmm: { tracker: rwp, strategy: hot-scan, interval: 1s, cold_age: 2 }
+`
+
+/** Lines in the trace file so far, once it has more than `bytes` (undefined until then). */
+function linesOnceOver(path: string, bytes: number): number | undefined {
+  try {
+    if (statSync(path).size <= bytes) return undefined
+  } catch {
+    return undefined
+  }
+  return readFileSync(path, "utf8").split("\n").length - 1
+}
+
+describe("rwpsim run: Ctrl-C", () => {
+  it("stops the run promptly, flushes the trace and exits 130 naming the file, the seed and the time", async () => {
+    const file = join(dir, "long.yaml")
+    const trace = join(dir, "long.jsonl")
+    writeFileSync(file, LONG)
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@rwpsim/source", "--import", "tsx", main, "run", file, "--trace", trace],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1" }
+      }
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => {
+      stdout += d
+    })
+    child.stderr.on("data", (d) => {
+      stderr += d
+    })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    try {
+      // the run is well under way: some of its trace is in the file
+      let seen = linesOnceOver(trace, 256 * 1024)
+      while (seen === undefined) {
+        if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${stderr}`)
+        await new Promise((r) => setTimeout(r, 50))
+        seen = linesOnceOver(trace, 256 * 1024)
+      }
+      const sent = performance.now()
+      child.kill("SIGINT")
+      const code = await exited
+      const ms = performance.now() - sent
+      expect(code).toBe(130)
+      // well under a second on an idle machine; a loaded one gets slack
+      expect(ms).toBeLessThan(5_000)
+      expect(stdout).toBe("")
+      expect(stderr).toMatch(
+        new RegExp(
+          `^rwpsim: interrupted: ${file} seed 3 at t=[0-9.]+(ns|us|ms|s) of 60s; the trace up to there is in ${trace}\n$`
+        )
+      )
+      const text = readFileSync(trace, "utf8")
+      expect(text.endsWith("\n")).toBe(true)
+      const lines = text.slice(0, -1).split("\n")
+      for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow()
+      expect(lines.length).toBeGreaterThanOrEqual(seen)
+      expect(lines.some((l) => JSON.parse(l).ev === "end")).toBe(false)
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL")
+    }
+  }, 60_000)
+})
