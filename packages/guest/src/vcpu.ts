@@ -263,7 +263,10 @@ function accessLoop(
   let fresh = 0
   let code = ACCESS_DONE
   while (now < seg_until_ns && done < accesses_max) {
-    const page = pattern.next(rng, now - phase_start_ns)
+    // the pattern sees the phase time only when it must (a seek): no double argument per access
+    const t = now - phase_start_ns
+    if (t >= pattern.seek_at_ns) pattern.seek(t)
+    const page = pattern.draw(rng)
     // writes 0% or 100% decide without a draw (and leave the stream to the pattern)
     const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.nextU32() < write_threshold
     const value = write ? v.next_value : 0

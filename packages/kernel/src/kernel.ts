@@ -28,7 +28,7 @@ import {
 } from "./fs/userfaultfd.ts"
 import type { UffdCtx, WaitObject } from "./fs/userfaultfd_ctx.ts"
 import { do_madvise } from "./mm/madvise.ts"
-import { access, type AccessState } from "./mm/memory.ts"
+import { access, type AccessState, access_window, window_page } from "./mm/memory.ts"
 import { migrate_range } from "./mm/migrate.ts"
 import { Mm, type KernelStats, type TraceFn } from "./mm/mm.ts"
 import { do_mmap, do_munmap } from "./mm/mmap.ts"
@@ -276,6 +276,19 @@ export class Kernel implements AccessState {
   /** One access by `task` (a vCPU is task 0..vcpus-1). Returns an ACCESS_* code. */
   access(task: number, addr: number, write: boolean, value: number, user: boolean): number {
     return access(this.mm, this, task, addr, write, value, user)
+  }
+
+  /**
+   * access() of page `rel` of the page tables' window, as window_page(addr) numbers it: the same
+   * access, for a caller that keeps its addresses as int32 pages on the per-access path.
+   */
+  access_window(task: number, rel: number, write: boolean, value: number, user: boolean): number {
+    return access_window(this.mm, this, task, rel, write, value, user)
+  }
+
+  /** The window page of the page holding `addr` (see access_window). */
+  window_page(addr: number): number {
+    return window_page(this.mm, addr)
   }
 
   /** What the task that last got ACCESS_BLOCKED sleeps on (per task: blockedOn(task)). */

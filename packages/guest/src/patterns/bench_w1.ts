@@ -49,7 +49,16 @@ export class BenchW1Pattern implements PagePattern {
     this.cold_count = count - this.hot_count
   }
 
+  /** Ignores time: never needs a seek. */
+  readonly seek_at_ns = Number.POSITIVE_INFINITY
+
+  seek(_t_ns: number): void {}
+
   next(rng: RandomSource, _t_ns: number): number {
+    return this.draw(rng)
+  }
+
+  draw(rng: RandomSource): number {
     const r1 = rng.nextU32()
     const r2 = rng.nextU32()
     return (
@@ -77,13 +86,22 @@ export class BenchW2Pattern implements PagePattern {
     this.burst = burst
   }
 
-  next(rng: RandomSource, t_ns: number): number {
+  /** Ignores time: never needs a seek. */
+  readonly seek_at_ns = Number.POSITIVE_INFINITY
+
+  seek(_t_ns: number): void {}
+
+  next(rng: RandomSource, _t_ns: number): number {
+    return this.draw(rng)
+  }
+
+  draw(rng: RandomSource): number {
     const r0 = rng.nextU32()
     this.draws++
     const first = this.left === 0
     this.left = (first ? this.burst : this.left) - 1
     if (!first && (r0 & 7) !== 0) return this.prev
-    this.prev = this.w1.next(rng, t_ns)
+    this.prev = this.w1.draw(rng)
     return this.prev
   }
 }

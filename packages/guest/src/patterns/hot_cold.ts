@@ -26,10 +26,11 @@ export class HotColdPattern implements PagePattern {
   private readonly cold_accept_max: number
   private readonly every_ns: number
   private readonly by: number
-  /** Offset of the hot window's first page from `first`, valid for t in [window_from_ns, window_until_ns). */
+  /** Offset of the hot window's first page from `first`, valid for t in [window_from_ns, seek_at_ns). */
   private window_offset = 0
   private window_from_ns = 0
-  private window_until_ns: number
+  /** The end of the window's validity: a draw at or after it needs a seek (moveWindow). */
+  seek_at_ns: number
 
   constructor(first: number, count: number, hot_set: number, hot_share: number, shift: HotShiftSpec | null) {
     assert(Number.isInteger(first) && first >= 0, `span first ${first} is not a page index`)
@@ -45,24 +46,32 @@ export class HotColdPattern implements PagePattern {
     if (shift === null) {
       this.every_ns = 0
       this.by = 0
-      this.window_until_ns = Number.POSITIVE_INFINITY
+      this.seek_at_ns = Number.POSITIVE_INFINITY
     } else {
       assert(Number.isInteger(shift.every_ns) && shift.every_ns > 0, `hot_shift.every ${shift.every_ns} is not > 0 ns`)
       assert(shift.by >= 0 && shift.by <= 1, `hot_shift.by ${shift.by} is not in [0, 1]`)
       this.every_ns = shift.every_ns
       this.by = shift.by
-      this.window_until_ns = shift.every_ns
+      this.seek_at_ns = shift.every_ns
     }
   }
 
   /** The hot window's first page at phase time t_ns (the window is [start, start + hot_count) mod the span). */
   hotStart(t_ns: number): number {
-    if (t_ns >= this.window_until_ns || t_ns < this.window_from_ns) this.moveWindow(t_ns)
+    if (t_ns >= this.seek_at_ns || t_ns < this.window_from_ns) this.moveWindow(t_ns)
     return this.first + this.window_offset
   }
 
   next(rng: RandomSource, t_ns: number): number {
-    if (t_ns >= this.window_until_ns || t_ns < this.window_from_ns) this.moveWindow(t_ns)
+    if (t_ns >= this.seek_at_ns || t_ns < this.window_from_ns) this.moveWindow(t_ns)
+    return this.draw(rng)
+  }
+
+  seek(t_ns: number): void {
+    this.moveWindow(t_ns)
+  }
+
+  draw(rng: RandomSource): number {
     const hot = rng.nextU32() < this.hot_threshold
     let offset: number
     if ((hot && this.hot_count > 0) || this.cold_count === 0) {
@@ -78,6 +87,6 @@ export class HotColdPattern implements PagePattern {
     const n = Math.floor(t_ns / this.every_ns)
     this.window_offset = Math.floor(n * this.by * this.count + SHIFT_EPSILON) % this.count
     this.window_from_ns = n * this.every_ns
-    this.window_until_ns = this.window_from_ns + this.every_ns
+    this.seek_at_ns = this.window_from_ns + this.every_ns
   }
 }

@@ -10,17 +10,30 @@ import type { PagePattern } from "./pattern.ts"
 export class LocalityPattern implements PagePattern {
   private readonly threshold: number
   private previous = -1
+  /** The inner pattern's, kept in a field (a getter returning a double would box it). */
+  seek_at_ns: number
 
   constructor(
     private readonly inner: PagePattern,
     locality: number
   ) {
     this.threshold = u32Threshold(locality)
+    this.seek_at_ns = inner.seek_at_ns
   }
 
   next(rng: RandomSource, t_ns: number): number {
+    if (t_ns >= this.seek_at_ns) this.seek(t_ns)
+    return this.draw(rng)
+  }
+
+  seek(t_ns: number): void {
+    this.inner.seek(t_ns)
+    this.seek_at_ns = this.inner.seek_at_ns
+  }
+
+  draw(rng: RandomSource): number {
     if (this.previous >= 0 && rng.nextU32() < this.threshold) return this.previous
-    const page = this.inner.next(rng, t_ns)
+    const page = this.inner.draw(rng)
     this.previous = page
     return page
   }

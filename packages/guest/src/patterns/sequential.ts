@@ -18,7 +18,16 @@ export class SequentialPattern implements PagePattern {
     this.offset = start_offset
   }
 
-  next(_rng: RandomSource, _t_ns: number): number {
+  /** Ignores time: never needs a seek. */
+  readonly seek_at_ns = Number.POSITIVE_INFINITY
+
+  seek(_t_ns: number): void {}
+
+  next(rng: RandomSource, _t_ns: number): number {
+    return this.draw(rng)
+  }
+
+  draw(_rng: RandomSource): number {
     const page = this.first + this.offset
     const after = this.offset + 1
     this.offset = after === this.count ? 0 : after

@@ -16,7 +16,16 @@ export class UniformPattern implements PagePattern {
     this.accept_max = int31AcceptMax(count)
   }
 
+  /** Ignores time: never needs a seek. */
+  readonly seek_at_ns = Number.POSITIVE_INFINITY
+
+  seek(_t_ns: number): void {}
+
   next(rng: RandomSource, _t_ns: number): number {
+    return this.draw(rng)
+  }
+
+  draw(rng: RandomSource): number {
     return this.first + drawBelow(rng, this.count, this.accept_max)
   }
 }

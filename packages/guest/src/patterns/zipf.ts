@@ -28,7 +28,16 @@ export class ZipfPattern implements PagePattern {
     this.squeeze = 2 - hIntegralInverse(hIntegral(2.5, skew) - h(2, skew), skew)
   }
 
+  /** Ignores time: never needs a seek. */
+  readonly seek_at_ns = Number.POSITIVE_INFINITY
+
+  seek(_t_ns: number): void {}
+
   next(rng: RandomSource, _t_ns: number): number {
+    return this.draw(rng)
+  }
+
+  draw(rng: RandomSource): number {
     // One attempt, loop-free so V8 inlines it into the burst loop (a call that is not inlined
     // boxes its double arguments); the rare rejection redraws out of line.
     const k = this.attempt(rng)

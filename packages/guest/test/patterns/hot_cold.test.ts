@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { HotColdPattern } from "../../src/index.ts"
+import { HotColdPattern, LocalityPattern, UniformPattern } from "../../src/index.ts"
 import { TestRng } from "../support/rng.ts"
 
 /** Offset of `page` from the window start, mod the span. */
@@ -105,5 +105,25 @@ describe("HotColdPattern", () => {
       return Array.from({ length: 2000 }, (_, i) => p.next(rng, i * 7))
     }
     expect(run()).toEqual(run())
+  })
+})
+
+describe("HotColdPattern, seek and draw (the burst loop's protocol)", () => {
+  it("seeking when the phase time reaches seek_at_ns, then drawing, gives what next(rng, t) gives", () => {
+    const a = new LocalityPattern(new HotColdPattern(0, 1000, 0.1, 0.9, { every_ns: 50, by: 0.25 }), 0.5)
+    const b = new LocalityPattern(new HotColdPattern(0, 1000, 0.1, 0.9, { every_ns: 50, by: 0.25 }), 0.5)
+    const ra = new TestRng(11)
+    const rb = new TestRng(11)
+    let seeks = 0
+    for (let t = 0; t < 1000; t += 3) {
+      if (t >= a.seek_at_ns) {
+        a.seek(t)
+        seeks++
+      }
+      expect(a.draw(ra)).toBe(b.next(rb, t))
+    }
+    // one seek per window of 50 ns after the first
+    expect(seeks).toBe(19)
+    expect(new UniformPattern(0, 10).seek_at_ns).toBe(Number.POSITIVE_INFINITY)
   })
 })

@@ -87,6 +87,29 @@ export function access(
 }
 
 /**
+ * access() of the first byte of page `rel` of the page tables' window (window_page() gives it): for
+ * callers on the per-access path, which pass the page as an int32 and never the address as a
+ * double (a double argument of a call V8 does not inline is a heap number, one per access).
+ */
+export function access_window(
+  mm: Mm,
+  st: AccessState,
+  task: number,
+  rel: number,
+  write: boolean,
+  value: number,
+  user: boolean
+): number {
+  if (rel >= 0 && rel < mm.pt.window_pages) return access_rel(mm, st, task, rel, 0, write, value, user)
+  return access_far(mm, st, task, mm.pt.window_addr + rel * mm.page_size, write, value, user)
+}
+
+/** The window page of `addr` (what access_window() takes): its vpn less the window's base. */
+export function window_page(mm: Mm, addr: number): number {
+  return Math.floor(addr * mm.inv_page_size) - mm.pt.window_vpn
+}
+
+/**
  * Page `rel` pages above the window's base, at byte `off` in it: the TLB; on a miss (or a hit
  * without write permission) the common walk (a PTE-mapped, accessible page in a non-hugetlb VMA,
  * with no Slot bookkeeping, an async RWP fault resolved in line); else access_slow(). One function,

@@ -37,7 +37,11 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
   #extra = 0
   readonly #kernel: K.Kernel
   readonly #base: number
+  /** Guest page 0 as a window page of the kernel, and window pages per guest page (-1: not in it). */
+  readonly #rel0: number
+  readonly #stride: number
   readonly #inv_page_bytes: number
+  readonly #page_bytes: number
   readonly #pages: number
   readonly #tlb_miss: number
   readonly #page_fault: number
@@ -58,7 +62,14 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
     this.#base = base
     // page_bytes is a power of two, so its inverse is exact and a multiply replaces a divide
     this.#inv_page_bytes = 1 / page_bytes
+    this.#page_bytes = page_bytes
     this.#pages = pages
+    // the kernel takes the page as an int32 when guest memory sits in its page tables' window
+    const rel0 = kernel.window_page(base)
+    const stride = page_bytes / kernel.page_size
+    const int32 = rel0 >= 0 && rel0 + pages * stride < 2 ** 31 && base % kernel.page_size === 0
+    this.#rel0 = int32 ? rel0 : -1
+    this.#stride = stride
     this.flags = new Uint8Array(pages)
     this.#tlb_miss = costs.tlb_miss
     this.#page_fault = costs.page_fault
@@ -68,7 +79,12 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
 
   access(task: number, addr: number, write: boolean, value: number, user: boolean): number {
     const k = this.#kernel
-    const code = k.access(task, addr, write, value, user)
+    const page = ((addr - this.#base) * this.#inv_page_bytes) | 0
+    const inside = page >= 0 && page < this.#pages
+    const code =
+      inside && this.#rel0 >= 0 && addr === this.#base + page * this.#page_bytes
+        ? k.access_window(task, this.#rel0 + page * this.#stride, write, value, user)
+        : k.access(task, addr, write, value, user)
     const f = k.access_flags
     let extra = 0
     if (f !== 0) {
@@ -77,8 +93,7 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
       if ((f & K.ACCESS_F_SWAPIN) !== 0) extra += this.#swapin_ns()
     }
     this.#extra = extra
-    const page = ((addr - this.#base) * this.#inv_page_bytes) | 0
-    if (page >= 0 && page < this.#pages && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
+    if (inside && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
     return code
   }
 
