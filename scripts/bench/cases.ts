@@ -2,8 +2,8 @@
 // in the process that calls it (scripts/bench/case.ts: one fresh process per case) and returns one
 // row of measurements. Wall and CPU time are the bench's own business: the simulation packages
 // never read a clock.
-import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { TraceFile } from "@rwpsim/cli"
 import { default_kernel_config, detect_cpu_features } from "@rwpsim/hw"
 import * as K from "@rwpsim/kernel"
 import { Engine } from "@rwpsim/sched"
@@ -197,7 +197,7 @@ export function workloadCase(
   name: string,
   scenario: Scenario,
   extra: Record<string, unknown> = {},
-  /** Hash the trace as `rwpsim run --json` does (trace_sha256), instead of running without one. */
+  /** Hash the trace as `rwpsim run --json` does (its TraceFile, no file), instead of running without one. */
   traced = false
 ): CaseRow {
   const w = scenario.workload
@@ -205,7 +205,7 @@ export function workloadCase(
   const rss0 = process.memoryUsage().rss
   let kernel: K.Kernel | null = null
   engineSteps = 0
-  const hash = traced ? new ChunkHash() : null
+  const hash = traced ? new TraceFile(undefined) : null
   const t = timed(() =>
     runScenario(scenario, {
       ...(hash === null ? {} : { sink: hash }),
@@ -215,7 +215,7 @@ export function workloadCase(
       }
     })
   )
-  if (hash !== null) extra = { ...extra, trace_sha256: hash.digest() }
+  if (hash !== null) extra = { ...extra, trace_sha256: hash.close() }
   const r = t.value
   const accesses = Number(r.metrics.guest_accesses ?? 0)
   const pages = w.memory.size / (w.memory.backing === "hugetlb" ? w.memory.hugepage_size : scenario.machine.page_size)
@@ -241,27 +241,6 @@ export function workloadCase(
     events: engineSteps,
     metrics: r.metrics,
     ...extra
-  }
-}
-
-/** A trace sink that hashes the trace's bytes as the CLI does (a chunk at a time). */
-class ChunkHash {
-  readonly #hash = createHash("sha256")
-  #chunk: string[] = []
-  #bytes = 0
-  write(line: string): void {
-    this.#chunk.push(line)
-    this.#bytes += line.length
-    if (this.#bytes >= 1 << 16) this.flush()
-  }
-  flush(): void {
-    this.#hash.update(this.#chunk.join(""))
-    this.#chunk = []
-    this.#bytes = 0
-  }
-  digest(): string {
-    this.flush()
-    return this.#hash.digest("hex")
   }
 }
 

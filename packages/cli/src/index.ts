@@ -1,1 +1,2 @@
 export { parseCommand, USAGE } from "./args.ts"
+export { TraceFile } from "./traceFile.ts"
