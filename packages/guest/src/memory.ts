@@ -14,6 +14,12 @@ export const ACCESS_SIGBUS = 3
 export interface GuestMemory {
   /** Performs one access; returns ACCESS_DONE, ACCESS_BLOCKED, ACCESS_SIGSEGV or ACCESS_SIGBUS. */
   access(task: number, addr: number, write: boolean, value: number, user: boolean): number
+  /**
+   * A user access to the first byte of guest page `page` (the address base + page * page_bytes of
+   * the vCPUs' view): what the burst loop calls, so that the page stays an int32 down to the kernel
+   * and no address is built per access only to be taken apart again.
+   */
+  access_page(task: number, page: number, write: boolean, value: number): number
   /** After ACCESS_DONE on a read: the value read (a u32). */
   readonly access_value: number
 }

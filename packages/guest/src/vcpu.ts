@@ -165,8 +165,6 @@ export class Vcpu {
         gt.words,
         gt.times,
         this.charge,
-        this.base_addr,
-        this.page_bytes,
         this.write_thresholds[pi],
         phase.access_ns,
         phase.start_ns,
@@ -182,8 +180,7 @@ export class Vcpu {
   private retryPending(mem: GuestMemory): boolean {
     const page = this.pending_page
     const write = this.pending_write
-    const addr = this.base_addr + page * this.page_bytes
-    const code = mem.access(this.index, addr, write, this.pending_value, true)
+    const code = mem.access_page(this.index, page, write, this.pending_value)
     if (code !== ACCESS_DONE) {
       this.blockedOrSignal(code)
       return false
@@ -248,8 +245,6 @@ function accessLoop(
   gt_words: Uint32Array,
   gt_times: Float64Array,
   charge: AccessCharge | null,
-  base_addr: number,
-  page_bytes: number,
   write_threshold: number,
   access_ns: number,
   phase_start_ns: number,
@@ -270,7 +265,7 @@ function accessLoop(
     // writes 0% or 100% decide without a draw (and leave the stream to the pattern)
     const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.nextU32() < write_threshold
     const value = write ? v.next_value : 0
-    code = mem.access(task, base_addr + page * page_bytes, write, value, true)
+    code = mem.access_page(task, page, write, value)
     if (code !== ACCESS_DONE) {
       v.pending_page = page
       v.pending_write = write

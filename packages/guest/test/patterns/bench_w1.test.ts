@@ -63,6 +63,10 @@ class RefMemory implements GuestMemory {
     return ACCESS_DONE
   }
 
+  access_page(task: number, page: number, write: boolean, value: number): number {
+    return this.access(task, BASE + page * 4096, write, value, true)
+  }
+
   tracker(): number {
     let cold = 0
     for (let p = 0; p < N; p++) {

@@ -44,6 +44,10 @@ export class FakeMemory implements GuestMemory {
     return ACCESS_DONE
   }
 
+  access_page(task: number, page: number, write: boolean, value: number): number {
+    return this.access(task, this.base_addr + page * this.page_bytes, write, value, true)
+  }
+
   /** Page indexes of completed accesses, in order. */
   donePages(): number[] {
     return this.log.filter((e) => e.code === ACCESS_DONE).map((e) => e.page)

@@ -85,7 +85,22 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
       inside && this.#rel0 >= 0 && addr === this.#base + page * this.#page_bytes
         ? k.access_window(task, this.#rel0 + page * this.#stride, write, value, user)
         : k.access(task, addr, write, value, user)
-    const f = k.access_flags
+    return this.#charged(task, inside ? page : -1, write, value, code)
+  }
+
+  access_page(task: number, page: number, write: boolean, value: number): number {
+    const k = this.#kernel
+    const inside = page >= 0 && page < this.#pages
+    const code =
+      inside && this.#rel0 >= 0
+        ? k.access_window(task, this.#rel0 + page * this.#stride, write, value, true)
+        : k.access(task, this.#base + page * this.#page_bytes, write, value, true)
+    return this.#charged(task, inside ? page : -1, write, value, code)
+  }
+
+  /** After the kernel's access of guest page `page` (-1: outside guest memory): its cost and flags. */
+  #charged(task: number, page: number, write: boolean, value: number, code: number): number {
+    const f = this.#kernel.access_flags
     let extra = 0
     if (f !== 0) {
       if ((f & K.ACCESS_F_TLB_MISS) !== 0) extra += this.#tlb_miss
@@ -93,7 +108,7 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
       if ((f & K.ACCESS_F_SWAPIN) !== 0) extra += this.#swapin_ns()
     }
     this.#extra = extra
-    if (inside && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
+    if (page >= 0 && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
     return code
   }
 
