@@ -2,6 +2,8 @@
 // rows in run order whatever the jobs, merged shards equal to the unsharded sweep,
 // JOB_COMPLETION_INDEX, the failure summary with replay commands; and once as a user runs it.
 import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it, vi } from "vitest"
 import { parseCommand } from "../src/args.ts"
@@ -123,10 +125,13 @@ describe("rwpsim sweep on worker threads", () => {
   })
 
   it("checks every file, the mutants and the shard index before running anything (exit 2)", async () => {
-    const missing = await sweep({ files: ["scenarios/quickstart.yaml", "no/such/file.yaml"] })
+    const out = join(mkdtempSync(join(tmpdir(), "rwpsim-sweep-")), "rows.jsonl")
+    const missing = await sweep({ files: ["scenarios/quickstart.yaml", "no/such/file.yaml"], out })
     expect(missing.exit).toBe(2)
     expect(missing.stdout).toBe("")
-    expect(missing.io.stderr.join("\n")).toMatch(/no such file/)
+    expect(missing.io.stderr.join("\n")).toMatch(/no\/such\/file.yaml: no such file/)
+    // the workers found it before any run: --out is not even created
+    expect(existsSync(out)).toBe(false)
     const bug = await sweep({ mutants: ["no-such-bug"] })
     expect(bug.exit).toBe(2)
     expect(bug.io.stderr.join("\n")).toMatch(/unknown mutant "no-such-bug"/)

@@ -8,11 +8,11 @@
 import { closeSync, openSync, writeSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { unknownMutant } from "../args.ts"
+import type { ScenarioError } from "@rwpsim/scenario"
 import type { Io } from "../output.ts"
 import { inShard, type ShardSpec, shardIndex } from "../seeds.ts"
 import { spawnWorker } from "../worker.ts"
-import { readScenario } from "./run.ts"
-import type { RunDone, RunTask, WorkerInit } from "./sweepWorker.ts"
+import type { RunFailure, RunTask, WorkerInit, WorkerMessage } from "./sweepWorker.ts"
 
 export interface SweepCommand {
   readonly cmd: "sweep"
@@ -80,16 +80,6 @@ export async function sweepCommand(
     io.err(`rwpsim: ${unknown.message}`)
     return 2
   }
-  // every file must be a valid scenario before anything runs
-  let bad = false
-  for (const f of c.files) {
-    const l = readScenario(f)
-    if (!l.ok) {
-      bad = true
-      for (const e of l.errors) io.err(`${e.file}${e.path.length > 0 ? `: ${e.path.join(".")}` : ""}: ${e.message}`)
-    }
-  }
-  if (bad) return 2
   let shard: { index: number; count: number } | undefined
   if (c.shard !== undefined) {
     const i = shardIndex(c.shard, env)
@@ -108,27 +98,31 @@ export async function sweepCommand(
     }
   }
   const jobs = Math.max(1, Math.min(c.jobs ?? availableParallelism(), tasks.length))
-  const fd = c.out === undefined ? undefined : openSync(c.out, "w")
+  // opened once the files are known valid (an invalid sweep leaves --out as it was)
+  let fd: number | undefined
   const write = (line: string) => {
     if (fd === undefined) io.out(line)
     else writeSync(fd, `${line}\n`)
   }
-  const bar = (c.progress ?? io.stderrTTY) ? new Bar(tasks.length) : undefined
+  // every file must be a valid scenario before anything runs: the workers start at once, each reads
+  // and validates the files (the main thread never loads the simulator), and the first to be ready
+  // reports; the runs start when it found none invalid
+  const init: WorkerInit = { files: [...new Set(c.files)], mutants: c.mutants, hash: c.hash }
+  const workers = Array.from({ length: jobs }, () => spawnWorker("./commands/sweepWorker", init))
   const t0 = performance.now()
-  const rows: (RunDone | undefined)[] = new Array(tasks.length)
+  const rows: (string | undefined)[] = new Array(tasks.length)
   const position = new Map<number, number>(tasks.map((t, i) => [t.run, i]))
   let next = 0
   let emitted = 0
   let done = 0
-  const failures: RunDone[] = []
+  const failures: { run: number; failure: RunFailure }[] = []
   let worst: 0 | 1 | 2 = 0
+  let bar: Bar | undefined
 
-  await new Promise<void>((resolve, reject) => {
-    if (tasks.length === 0) return resolve()
+  const invalid = await new Promise<readonly ScenarioError[]>((resolve, reject) => {
+    let checked = false
     let finished = 0
-    const init: WorkerInit = { mutants: c.mutants, hash: c.hash }
-    for (let j = 0; j < jobs; j++) {
-      const w = spawnWorker("./commands/sweepWorker", init)
+    for (const w of workers) {
       let inflight = 0
       const give = () => {
         if (next < tasks.length) {
@@ -139,17 +133,34 @@ export async function sweepCommand(
       const retireIfIdle = () => {
         if (inflight > 0) return
         w.postMessage(null)
-        if (++finished === jobs) resolve()
+        if (++finished === workers.length) resolve([])
       }
-      w.on("message", (d: RunDone) => {
+      w.on("message", (m: WorkerMessage) => {
+        if (m.kind === "ready") {
+          if (!checked) {
+            checked = true
+            if (m.errors.length > 0) return resolve(m.errors)
+            try {
+              if (c.out !== undefined) fd = openSync(c.out, "w")
+            } catch (e) {
+              return reject(e)
+            }
+            bar = (c.progress ?? io.stderrTTY) ? new Bar(tasks.length) : undefined
+          }
+          // two runs in flight per worker: the next one is there when the current one ends
+          give()
+          give()
+          retireIfIdle()
+          return
+        }
         inflight--
-        rows[position.get(d.run)!] = d
+        rows[position.get(m.run)!] = m.line
         done++
-        if (d.exit !== 0) failures.push(d)
-        if (d.exit > worst) worst = d.exit as 0 | 1 | 2
+        if (m.failure !== undefined) failures.push({ run: m.run, failure: m.failure })
+        if (m.exit > worst) worst = m.exit as 0 | 1 | 2
         // rows leave in run order: the prefix that is complete
         while (emitted < rows.length && rows[emitted] !== undefined) {
-          write(JSON.stringify(rows[emitted]!.row))
+          write(rows[emitted]!)
           rows[emitted] = undefined
           emitted++
         }
@@ -158,12 +169,14 @@ export async function sweepCommand(
         retireIfIdle()
       })
       w.on("error", reject)
-      // two runs in flight per worker: the next one is there when the current one ends
-      give()
-      give()
-      retireIfIdle()
     }
   })
+  if (invalid.length > 0) {
+    await Promise.all(workers.map((w) => w.terminate()))
+    if (fd !== undefined) closeSync(fd)
+    for (const e of invalid) io.err(`${e.file}${e.path.length > 0 ? `: ${e.path.join(".")}` : ""}: ${e.message}`)
+    return 2
+  }
   bar?.update(done, failures.length, true)
   bar?.clear()
   if (fd !== undefined) closeSync(fd)
@@ -175,11 +188,10 @@ export async function sweepCommand(
     `rwpsim sweep: ${tasks.length} runs (${c.files.length} file(s) x ${c.seeds.length} seed(s)${where}), ${failures.length} failed, ${jobs} job(s), ${showDuration(ms)} (${((tasks.length * 1000) / Math.max(1, ms)).toFixed(1)} runs/s)`
   )
   failures.sort((a, b) => a.run - b.run)
-  for (const f of failures.slice(0, SUMMARY_MAX)) {
-    const r = f.row as { scenario: string; seed: number; failures: { message: string }[]; replay: string }
-    const why = r.failures[0]?.message ?? "failed"
-    io.err(`  FAIL ${r.scenario} seed ${r.seed}: ${why.length > MESSAGE_MAX ? `${why.slice(0, MESSAGE_MAX)}...` : why}`)
-    io.err(`    replay: ${r.replay}`)
+  for (const { failure: f } of failures.slice(0, SUMMARY_MAX)) {
+    const why = f.message
+    io.err(`  FAIL ${f.scenario} seed ${f.seed}: ${why.length > MESSAGE_MAX ? `${why.slice(0, MESSAGE_MAX)}...` : why}`)
+    io.err(`    replay: ${f.replay}`)
   }
   if (failures.length > SUMMARY_MAX) io.err(`  ... and ${failures.length - SUMMARY_MAX} more (every run has its row)`)
   return worst
