@@ -5,7 +5,7 @@
  * The "sched" stream advances on every choice, replayed or not, so a schedule that is a prefix of a
  * run's recorded choices reproduces that run exactly.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { assert } from "./internal/assert.ts"
 import type { Prng } from "./Prng.ts"
 import type { Trace } from "./Trace.ts"

@@ -6,7 +6,12 @@
  * again, so Effect's own scheduling never decides the order of simulated events. Run a program
  * with `runSyncExit(engine, program)`: one synchronous task queue, no host timers or microtasks.
  */
-import { Cause, Context, Effect, type Exit, Layer, type Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import { assert } from "./internal/assert.ts"
 import { SyncScheduler } from "./internal/syncScheduler.ts"
 import type { Prng as PrngStream } from "./Prng.ts"

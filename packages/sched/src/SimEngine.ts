@@ -4,7 +4,9 @@
  * by sleep or, through a wait queue, by unpark. The engine tracks which thread runs so the driver
  * can let each woken thread reach its next block before the next event.
  */
-import { Cause, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { assert } from "./internal/assert.ts"
 

@@ -12,7 +12,7 @@
 // checker's and the hung-vCPU chain's messages) in typed arrays, their texts built when read.
 import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
 import { syscalls } from "./sys.ts"
 

@@ -5,7 +5,9 @@
 // VMM cannot handle is reported to the observer and ends nothing: the caller decides.
 import * as K from "@rwpsim/kernel"
 import { Sim, type TraceFields } from "@rwpsim/sched"
-import { Context, Effect, type Fiber } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import type { VmmHost } from "./host.ts"
 
 /** An address range in bytes. */

@@ -11,7 +11,7 @@
 // eviction. Anonymous memory has no io_mem: cold pages go to swap with MADV_PAGEOUT.
 import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
 import { markRegions, type PageRange, rangesWhere } from "./pages.ts"
 import { type ByteRange, syscalls } from "./sys.ts"

@@ -4,7 +4,8 @@
  * gives each fiber its own dispatcher and runs them on host microtasks, so a fiber that yields
  * would escape Effect.runSync's flush; here the whole run stays on one synchronous queue.
  */
-import type { Fiber, Scheduler } from "effect"
+import type * as Fiber from "effect/Fiber"
+import type * as Scheduler from "effect/Scheduler"
 import { assert } from "./assert.ts"
 
 /** One task queue for all fibers: lower priority first, FIFO within a priority. */

@@ -3,7 +3,7 @@
 // synchronous stretch, and steps into Effect only when an event resumes a VMM thread; that thread
 // runs (Effect.yieldNow) until it blocks again before the next event, as in run_until.
 import { assert, Resume, type SimEngine } from "@rwpsim/sched"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /** How many times the loop yields for one resumed thread before calling it stuck. */
 const SETTLE_YIELDS_MAX = 10_000
