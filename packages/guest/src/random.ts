@@ -7,6 +7,12 @@ import { assert } from "./assert.ts"
 export interface RandomSource {
   /** An integer uniform in [0, 2^32). */
   nextU32(): number
+  /**
+   * nextU32() < threshold, of one draw (the same stream). The per-access decisions use it: a u32
+   * returned by a call V8 does not inline is a heap number half the time (a Smi holds 31 bits
+   * under pointer compression), a boolean never is.
+   */
+  below(threshold: number): boolean
 }
 
 /** 2^31: draws are reduced from 31 bits. */

@@ -263,7 +263,7 @@ function accessLoop(
     if (t >= pattern.seek_at_ns) pattern.seek(t)
     const page = pattern.draw(rng)
     // writes 0% or 100% decide without a draw (and leave the stream to the pattern)
-    const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.nextU32() < write_threshold
+    const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.below(write_threshold)
     const value = write ? v.next_value : 0
     code = mem.access_page(task, page, write, value)
     if (code !== ACCESS_DONE) {

@@ -81,6 +81,24 @@ export class Prng {
     return result
   }
 
+  /**
+   * nextU32() < threshold, of one draw. The step is written out again rather than calling
+   * nextU32(): when V8 inlines below() into a hot loop but not nextU32() into it, the u32 would
+   * come back boxed (a Smi holds 31 bits under pointer compression); a boolean never is.
+   */
+  below(threshold: number): boolean {
+    const s1 = this.#s1
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+    const t = s1 << 9
+    this.#s2 ^= this.#s0
+    this.#s3 ^= s1
+    this.#s1 = s1 ^ this.#s2
+    this.#s0 ^= this.#s3
+    this.#s2 ^= t
+    this.#s3 = rotl(this.#s3, 11)
+    return result < threshold
+  }
+
   /** An unbiased integer in [0, n), for 1 <= n <= 2^32 (rejection sampling). */
   nextInt(n: number): number {
     assert(Number.isInteger(n) && n >= 1 && n <= TWO_32, `Prng.nextInt: n out of range: ${n}`)

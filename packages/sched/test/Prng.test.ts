@@ -55,6 +55,16 @@ describe("Prng", () => {
     expect(draws(Prng.fromSeed64(seed), 64)).toEqual(referenceXoshiro128ss(state, 64))
   })
 
+  test.prop([
+    fc.array(fc.integer({ min: 0, max: 2 ** 32 }), { minLength: 1, maxLength: 200 }),
+    fc.bigInt({ min: 0n, max: 2n ** 53n - 1n })
+  ])("below(th) is nextU32() < th of the same draw, and advances the stream as nextU32() does", (thresholds, seed) => {
+    const a = Prng.fromSeed64(seed)
+    const b = Prng.fromSeed64(seed)
+    for (const th of thresholds) expect(a.below(th)).toBe(b.nextU32() < th)
+    expect(a.nextU32()).toBe(b.nextU32())
+  })
+
   it("nextInt stays in range and rejects the biased tail", () => {
     const p = new PrngStreams(7).stream("test")
     for (const n of [1, 2, 3, 7, 1000, 2 ** 31 + 1, 2 ** 32]) {

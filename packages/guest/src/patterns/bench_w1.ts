@@ -26,6 +26,10 @@ export class Xorshift32 implements RandomSource {
     this.x = x
     return x >>> 0
   }
+
+  below(threshold: number): boolean {
+    return this.nextU32() < threshold
+  }
 }
 
 /** (x % m) for a u32 x and 1 <= m < 2^30, computed with int31 operands only. */

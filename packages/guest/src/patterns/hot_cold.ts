@@ -72,7 +72,7 @@ export class HotColdPattern implements PagePattern {
   }
 
   draw(rng: RandomSource): number {
-    const hot = rng.nextU32() < this.hot_threshold
+    const hot = rng.below(this.hot_threshold)
     let offset: number
     if ((hot && this.hot_count > 0) || this.cold_count === 0) {
       offset = this.window_offset + drawBelow(rng, this.hot_count, this.hot_accept_max)

@@ -32,7 +32,7 @@ export class LocalityPattern implements PagePattern {
   }
 
   draw(rng: RandomSource): number {
-    if (this.previous >= 0 && rng.nextU32() < this.threshold) return this.previous
+    if (this.previous >= 0 && rng.below(this.threshold)) return this.previous
     const page = this.inner.draw(rng)
     this.previous = page
     return page

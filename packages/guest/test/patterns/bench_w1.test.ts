@@ -31,6 +31,9 @@ class Xorshift32 implements RandomSource {
     this.x = x
     return x
   }
+  below(threshold: number): boolean {
+    return this.nextU32() < threshold
+  }
 }
 
 class RefMemory implements GuestMemory {

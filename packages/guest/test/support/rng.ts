@@ -15,6 +15,9 @@ export class TestRng implements RandomSource {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return (t ^ (t >>> 14)) >>> 0
   }
+  below(threshold: number): boolean {
+    return this.nextU32() < threshold
+  }
 }
 
 /** Returns the given words in order, then fails the test. */
@@ -24,6 +27,9 @@ export class ScriptedRng implements RandomSource {
   nextU32(): number {
     if (this.i >= this.words.length) throw new Error("scripted rng exhausted")
     return this.words[this.i++] >>> 0
+  }
+  below(threshold: number): boolean {
+    return this.nextU32() < threshold
   }
   get used(): number {
     return this.i
@@ -37,5 +43,8 @@ export class CountingRng implements RandomSource {
   nextU32(): number {
     this.draws++
     return this.inner.nextU32()
+  }
+  below(threshold: number): boolean {
+    return this.nextU32() < threshold
   }
 }
