@@ -12,7 +12,7 @@ function emit(outcome: FileOutcome, json: boolean): void {
   for (const line of outcome.stderr) process.stderr.write(`${line}\n`)
 }
 
-/** While `rwpsim run` has a run on its worker: asks it to stop and says true; otherwise false. */
+/** While `rwpsim run` has a run on its worker, or a sweep runs: asks it to stop and says true; otherwise false. */
 let interruptRun: () => boolean = () => false
 
 async function checkFiles(command: Extract<Command, { cmd: "check" }>): Promise<ExitCode> {
@@ -139,8 +139,19 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
       return (await import("./commands/why.ts")).whyCommand(command, io)
     case "report":
       return (await import("./commands/report.ts")).reportCommand(command, io)
-    case "sweep":
-      return (await import("./commands/sweep.ts")).sweepCommand(command, io, process.env)
+    case "sweep": {
+      // Ctrl-C stops the sweep: the rows so far stay written and the summary says where it stopped
+      const stop = new AbortController()
+      interruptRun = () => {
+        stop.abort()
+        return true
+      }
+      try {
+        return await (await import("./commands/sweep.ts")).sweepCommand(command, io, process.env, stop.signal)
+      } finally {
+        interruptRun = () => false
+      }
+    }
   }
 }
 

@@ -71,7 +71,7 @@ describe("seed sets and shards", () => {
   })
 })
 
-function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}) {
+function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}, interrupt?: AbortSignal) {
   const io = memoryIo()
   const c: SweepCommand = {
     cmd: "sweep",
@@ -85,7 +85,11 @@ function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}) {
     mutants: [],
     ...args
   }
-  return sweepCommand(c, io, env).then((exit) => ({ exit, stdout: io.stdout.map((l) => `${l}\n`).join(""), io }))
+  return sweepCommand(c, io, env, interrupt).then((exit) => ({
+    exit,
+    stdout: io.stdout.map((l) => `${l}\n`).join(""),
+    io
+  }))
 }
 
 describe("rwpsim sweep on worker threads", () => {
@@ -122,6 +126,35 @@ describe("rwpsim sweep on worker threads", () => {
     expect(err).toMatch(/4 runs .*, 2 failed/)
     expect(err).toContain("replay: rwpsim run scenarios/failing/handler-ignores-missing.yaml --seed 3")
     expect(err).toContain("replay: rwpsim run scenarios/failing/handler-ignores-missing.yaml --seed 9")
+  })
+
+  it("stops on interrupt: the rows so far, in run order, and a summary that says so (exit 130)", async () => {
+    const stop = new AbortController()
+    const io = memoryIo()
+    const seeds = [...Array(2000).keys()].map((i) => i + 1)
+    const c: SweepCommand = {
+      cmd: "sweep",
+      files: ["scenarios/race/seed-001-hot-scan.yaml"],
+      seeds,
+      jobs: 2,
+      shard: undefined,
+      out: undefined,
+      progress: false,
+      hash: false,
+      mutants: []
+    }
+    const running = sweepCommand(c, io, {}, stop.signal)
+    // stop once some rows are out
+    while (io.stdout.length < 3) await new Promise((r) => setTimeout(r, 20))
+    stop.abort()
+    expect(await running).toBe(130)
+    const r = rows(io.stdout.map((l) => `${l}\n`).join(""))
+    expect(r.length).toBeGreaterThanOrEqual(3)
+    expect(r.length).toBeLessThan(2000)
+    expect(r.map((x) => x.run)).toEqual([...Array(r.length).keys()])
+    expect(io.stderr.join("\n")).toMatch(
+      new RegExp(`interrupted after \\d+ of 2000 runs .*: the first ${r.length} rows in run order are written`)
+    )
   })
 
   it("checks every file, the mutants and the shard index before running anything (exit 2)", async () => {

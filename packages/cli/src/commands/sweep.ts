@@ -73,8 +73,10 @@ class Bar {
 export async function sweepCommand(
   c: SweepCommand,
   io: Io,
-  env: Readonly<Record<string, string | undefined>>
-): Promise<0 | 1 | 2> {
+  env: Readonly<Record<string, string | undefined>>,
+  /** Aborted on Ctrl-C: no further runs, the runs in flight are dropped, and the summary says so (exit 130). */
+  interrupt?: AbortSignal
+): Promise<0 | 1 | 2 | 130> {
   const unknown = await unknownMutant(c.mutants)
   if (unknown !== undefined) {
     io.err(`rwpsim: ${unknown.message}`)
@@ -119,7 +121,13 @@ export async function sweepCommand(
   let worst: 0 | 1 | 2 = 0
   let bar: Bar | undefined
 
+  let interrupted = false
   const invalid = await new Promise<readonly ScenarioError[]>((resolve, reject) => {
+    interrupt?.addEventListener("abort", () => {
+      interrupted = true
+      next = tasks.length
+      resolve([])
+    })
     let checked = false
     let finished = 0
     for (const w of workers) {
@@ -136,6 +144,7 @@ export async function sweepCommand(
         if (++finished === workers.length) resolve([])
       }
       w.on("message", (m: WorkerMessage) => {
+        if (interrupted) return
         if (m.kind === "ready") {
           if (!checked) {
             checked = true
@@ -171,6 +180,7 @@ export async function sweepCommand(
       w.on("error", reject)
     }
   })
+  if (interrupted) await Promise.all(workers.map((w) => w.terminate()))
   if (invalid.length > 0) {
     await Promise.all(workers.map((w) => w.terminate()))
     if (fd !== undefined) closeSync(fd)
@@ -184,8 +194,12 @@ export async function sweepCommand(
 
   const ms = performance.now() - t0
   const where = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`
+  const runs = `${tasks.length} runs (${c.files.length} file(s) x ${c.seeds.length} seed(s)${where})`
+  const rate = `${showDuration(ms)} (${((done * 1000) / Math.max(1, ms)).toFixed(1)} runs/s)`
   io.err(
-    `rwpsim sweep: ${tasks.length} runs (${c.files.length} file(s) x ${c.seeds.length} seed(s)${where}), ${failures.length} failed, ${jobs} job(s), ${showDuration(ms)} (${((tasks.length * 1000) / Math.max(1, ms)).toFixed(1)} runs/s)`
+    interrupted
+      ? `rwpsim sweep: interrupted after ${done} of ${runs}: the first ${emitted} rows in run order are written; ${failures.length} failed, ${jobs} job(s), ${rate}`
+      : `rwpsim sweep: ${runs}, ${failures.length} failed, ${jobs} job(s), ${rate}`
   )
   failures.sort((a, b) => a.run - b.run)
   for (const { failure: f } of failures.slice(0, SUMMARY_MAX)) {
@@ -194,5 +208,5 @@ export async function sweepCommand(
     io.err(`    replay: ${f.replay}`)
   }
   if (failures.length > SUMMARY_MAX) io.err(`  ... and ${failures.length - SUMMARY_MAX} more (every run has its row)`)
-  return worst
+  return interrupted ? 130 : worst
 }
