@@ -3,6 +3,7 @@
 // the simulator's modules take to load.
 import { type Command, parseCommand, USAGE, unknownMutant } from "./args.ts"
 import type { ExitCode, FileOutcome } from "./commands/run.ts"
+import type { ExploreWorkerInit, ExploreWorkerMessage } from "./commands/exploreWorker.ts"
 import type { RunFileTask, RunWorkerInit, RunWorkerMessage } from "./commands/runWorker.ts"
 import { type Io, OutputClosed, processIo } from "./output.ts"
 
@@ -14,6 +15,39 @@ function emit(outcome: FileOutcome, json: boolean): void {
 
 /** While `rwpsim run` has a run on its worker, or a sweep runs: asks it to stop and says true; otherwise false. */
 let interruptRun: () => boolean = () => false
+
+/**
+ * `rwpsim explore` on a worker thread, as `rwpsim run` (a long exploration must stop on Ctrl-C:
+ * a synchronous loop on this thread would keep the SIGINT handler from running until it ended).
+ */
+async function exploreOnWorker(command: Extract<Command, { cmd: "explore" }>, io: Io): Promise<ExitCode> {
+  const { spawnWorker } = await import("./worker.ts")
+  const interrupt = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+  const init: ExploreWorkerInit = { command, interrupt, stdoutTTY: io.stdoutTTY, stderrTTY: io.stderrTTY }
+  const worker = spawnWorker("./commands/exploreWorker", init)
+  interruptRun = () => {
+    Atomics.store(interrupt, 0, 1)
+    return true
+  }
+  try {
+    return await new Promise<ExitCode>((resolve, reject) => {
+      let exit: ExitCode | undefined
+      worker.on("message", (m: ExploreWorkerMessage) => {
+        if (m.kind === "out") io.out(m.line)
+        else if (m.kind === "err") io.err(m.line)
+        else exit = m.exit
+      })
+      worker.on("error", reject)
+      worker.on("exit", (code) =>
+        exit === undefined
+          ? reject(new Error(`the worker thread of rwpsim explore exited (code ${code})`))
+          : resolve(exit)
+      )
+    })
+  } finally {
+    interruptRun = () => false
+  }
+}
 
 async function checkFiles(command: Extract<Command, { cmd: "check" }>): Promise<ExitCode> {
   const { checkFile } = await import("./commands/run.ts")
@@ -128,7 +162,7 @@ async function dispatch(argv: readonly string[], io: Io): Promise<ExitCode> {
         process.stderr.write(`rwpsim: ${bad.message}\n${USAGE}\n`)
         return 2
       }
-      return (await import("./commands/explore.ts")).exploreCommand(command, io)
+      return exploreOnWorker(command, io)
     }
     // the trace readers load only when used: `rwpsim run` starts as fast as before
     case "trace":

@@ -88,3 +88,55 @@ describe("rwpsim run: Ctrl-C", () => {
     }
   }, 60_000)
 })
+
+describe("rwpsim explore and rwpsim sweep: Ctrl-C", () => {
+  /** Starts the CLI, sends SIGINT after `after_ms`, and returns what it wrote and its exit code. */
+  async function interrupted(args: readonly string[], after_ms: number) {
+    const child = spawn(process.execPath, ["--conditions=@rwpsim/source", "--import", "tsx", main, ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => {
+      stdout += d
+    })
+    child.stderr.on("data", (d) => {
+      stderr += d
+    })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    // under way: the first output is there (sweep: a row; explore: nothing until its report, so a delay)
+    const t0 = performance.now()
+    while (performance.now() - t0 < after_ms || (args[0] === "sweep" && stdout === "")) {
+      if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${stderr}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const sent = performance.now()
+    child.kill("SIGINT")
+    const code = await exited
+    return { code, ms: performance.now() - sent, stdout, stderr }
+  }
+
+  it("explore stops at once and reports the outcomes found so far (exit 130)", async () => {
+    const r = await interrupted(["explore", "scenarios/race/seed-001-cold-scan.yaml", "--runs", "100000"], 3_000)
+    expect(r.code).toBe(130)
+    expect(r.ms).toBeLessThan(5_000)
+    const runs = Number(/: (\d+) runs, strategy random, interrupted \(Ctrl-C\)/.exec(r.stdout)?.[1])
+    expect(runs).toBeGreaterThan(0)
+    expect(r.stdout).toMatch(/distinct outcome\(s\)/)
+    expect(r.stderr).toBe(
+      `rwpsim explore: interrupted after ${runs} of 100000 runs: the outcomes above are those found so far\n`
+    )
+  })
+
+  it("sweep stops at once: the rows so far, in run order, and the summary (exit 130)", async () => {
+    const r = await interrupted(["sweep", "scenarios/race/seed-001-hot-scan.yaml", "--seeds", "1..100000"], 0)
+    expect(r.code).toBe(130)
+    expect(r.ms).toBeLessThan(5_000)
+    const rows = r.stdout.split("\n").filter((l) => l !== "")
+    expect(rows.map((l) => (JSON.parse(l) as { run: number }).run)).toEqual([...rows.keys()])
+    expect(r.stderr).toMatch(
+      new RegExp(`interrupted after \\d+ of 100000 runs .*: the first ${rows.length} rows in run order are written`)
+    )
+  })
+})

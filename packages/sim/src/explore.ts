@@ -37,6 +37,12 @@ export interface ExploreOptions {
   readonly mutants?: readonly KernelMutant[]
   /** Called after each run (progress). */
   readonly onRun?: (run: number, result: RunResult) => void
+  /**
+   * Asked to stop (Ctrl-C in `rwpsim explore`): read before each run and, as RunOptions.interrupted,
+   * inside it. A run it cut short is not counted; the exploration so far comes back with
+   * `interrupted` set.
+   */
+  readonly stop?: () => boolean
 }
 
 /** What reproduces one run: its seed, and its recorded choices when the seed alone does not. */
@@ -70,6 +76,8 @@ export interface Exploration {
   readonly complete: boolean | null
   /** The most choices one run made. */
   readonly maxChoices: number
+  /** ExploreOptions.stop ended it before `runs` runs (and, exhaustive, before every schedule). */
+  readonly interrupted: boolean
 }
 
 /** A failure's label: its invariant, or its step (index and op), or "expect" for the rest. */
@@ -142,7 +150,18 @@ export function explore(scenario: Scenario, options: ExploreOptions): Exploratio
   >()
   let runs = 0
   let maxChoices = 0
+  const stop = options.stop ?? (() => false)
+  let interrupted = false
+  const stopped = (): boolean => {
+    if (!interrupted && stop()) interrupted = true
+    return interrupted
+  }
   const record = (result: RunResult, reproducer: Omit<Reproducer, "run" | "schedule">) => {
+    // a run the stop cut short says nothing about its schedule
+    if (result.interrupted !== undefined) {
+      interrupted = true
+      return
+    }
     const run = runs++
     maxChoices = Math.max(maxChoices, result.schedule.length)
     const key = outcomeKey(result)
@@ -165,7 +184,8 @@ export function explore(scenario: Scenario, options: ExploreOptions): Exploratio
     runScenario(scenario, {
       seed: s,
       ...(options.mutants === undefined ? {} : { mutants: options.mutants }),
-      ...(policy === undefined ? {} : { policy })
+      ...(policy === undefined ? {} : { policy }),
+      interrupted: stop
     })
   const done = (strategy: Exploration["strategy"], complete: boolean | null): Exploration => ({
     strategy,
@@ -173,14 +193,15 @@ export function explore(scenario: Scenario, options: ExploreOptions): Exploratio
     exploreSeed,
     runs,
     outcomes: [...outcomes.values()],
-    complete,
-    maxChoices
+    complete: complete === null ? null : complete && !interrupted,
+    maxChoices,
+    interrupted
   })
 
   if (options.exhaustive === true) {
     // depth-first: each prefix is the picks of the policy's first choices; option 0 after it
     const stack: number[][] = [[]]
-    while (stack.length > 0 && runs < options.runs) {
+    while (stack.length > 0 && runs < options.runs && !stopped()) {
       const prefix = stack.pop()!
       const points: { n: number; pick: number }[] = []
       const result = runWith(seed, (c) => {
@@ -200,13 +221,13 @@ export function explore(scenario: Scenario, options: ExploreOptions): Exploratio
   }
 
   // run 0 is the scenario as it stands: its own seed's schedule
-  if (options.runs > 0) {
+  if (options.runs > 0 && !stopped()) {
     const base = runWith(seed)
     record(base, { seed, pinned: false })
   }
   const vary = options.vary ?? "schedule"
   const depth = Math.max(1, options.depth ?? 3)
-  while (runs < options.runs) {
+  while (runs < options.runs && !stopped()) {
     const i = runs
     if (options.strategy === "random" && vary === "seed") {
       const s = (seed + i) % 2 ** 53

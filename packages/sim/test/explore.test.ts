@@ -45,6 +45,24 @@ describe("explore", () => {
     expect(x.complete).toBe(false)
   })
 
+  it("stop: asked before each run (and inside it); what was found so far comes back, marked interrupted", () => {
+    let done = 0
+    const onRun = () => void done++
+    const x = explore(lastWriter, { runs: 100, strategy: "random", exhaustive: true, onRun, stop: () => done >= 3 })
+    expect([x.runs, x.interrupted, x.complete]).toEqual([3, true, false])
+    expect(x.outcomes.reduce((n, o) => n + o.runs, 0)).toBe(3)
+    for (const strategy of ["random", "pct"] as const) {
+      done = 0
+      const y = explore(lastWriter, { runs: 100, strategy, onRun, stop: () => done >= 5 })
+      expect([y.runs, y.interrupted, y.complete]).toEqual([5, true, null])
+    }
+    // a run cut short inside is not counted
+    const z = explore(lastWriter, { runs: 100, strategy: "random", stop: () => true })
+    expect([z.runs, z.interrupted, z.outcomes.length]).toEqual([0, true, 0])
+    const w = explore(lastWriter, { runs: 4, strategy: "random", stop: () => false })
+    expect([w.runs, w.interrupted]).toEqual([4, false])
+  })
+
   it("each outcome's first run replays from its reproducer alone", () => {
     for (const strategy of ["random", "pct"] as const) {
       const x = explore(lastWriter, { runs: 30, strategy })

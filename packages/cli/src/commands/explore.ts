@@ -46,7 +46,8 @@ interface Reported extends Outcome {
   readonly verified: boolean
 }
 
-export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
+/** `stop`: asked to stop (Ctrl-C): the outcomes found so far are reported, exit 130. */
+export function exploreCommand(c: ExploreCommand, io: Io, stop?: () => boolean): ExitCode {
   let text: string
   try {
     text = readFileSync(c.file, "utf8")
@@ -76,7 +77,8 @@ export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
       ...(c.exploreSeed === undefined ? {} : { exploreSeed: c.exploreSeed }),
       vary: c.vary,
       depth: c.depth,
-      mutants: mutated.kernel
+      mutants: mutated.kernel,
+      ...(stop === undefined ? {} : { stop })
     })
   } catch (e) {
     // a `schedule` key that does not fit the run is the user's input, not a crash
@@ -120,6 +122,7 @@ export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
         strategy: exploration.strategy,
         runs: exploration.runs,
         complete: exploration.complete,
+        interrupted: exploration.interrupted,
         max_choices: exploration.maxChoices,
         outcomes: reported.map((o) => ({
           ok: o.ok,
@@ -136,8 +139,9 @@ export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
       })
     )
   } else {
-    const complete =
-      exploration.complete === null
+    const complete = exploration.interrupted
+      ? ", interrupted (Ctrl-C)"
+      : exploration.complete === null
         ? ""
         : exploration.complete
           ? ", every schedule covered"
@@ -155,6 +159,12 @@ export function exploreCommand(c: ExploreCommand, io: Io): ExitCode {
       if (o.file !== null) io.out(`      (${o.file} pins the run's ${o.first.schedule.length} scheduler choices)`)
       if (!o.verified) io.out("      WARNING: the pinned file did not replay to the same outcome")
     }
+  }
+  if (exploration.interrupted) {
+    io.err(
+      `rwpsim explore: interrupted after ${exploration.runs} of ${c.runs} runs: the outcomes above are those found so far`
+    )
+    return 130
   }
   return failing > 0 ? 1 : 0
 }
