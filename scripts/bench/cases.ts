@@ -10,6 +10,7 @@ import { Engine } from "@rwpsim/sched"
 import { parseScenario, type Scenario } from "@rwpsim/scenario"
 import { ACCESS_BENCH_DEFAULTS, type AccessBenchWorkload, prepareAccessBench, runScenario } from "@rwpsim/sim"
 import { setupMemory } from "@rwpsim/vmm"
+import { SIM_BYTES_PER_PAGE } from "./state.ts"
 
 export interface CaseRow {
   readonly case: string
@@ -227,8 +228,7 @@ export function workloadCase(
     events_per_s: perSecond(engineSteps, t.wall_ms),
     virtual_per_wall: w.duration / (t.wall_ms * 1e6),
     bytes_per_page: ((k === null ? 0 : k.state_bytes()) + SIM_BYTES_PER_PAGE * pages) / pages,
-    bytes_per_page_how:
-      "typed arrays counted: Kernel.state_bytes() (frames, page-table pool, page cache, swap) + 41 B per page outside the kernel",
+    bytes_per_page_how: `typed arrays counted: Kernel.state_bytes() (frames, page-table pool, page cache, swap) + ${SIM_BYTES_PER_PAGE} B per page outside the kernel`,
     state_bytes_per_page: ((k === null ? 0 : k.state_bytes()) + SIM_BYTES_PER_PAGE * pages) / pages,
     rss_growth_per_page: (rss - rss0) / pages,
     rss_bytes: rss,
@@ -243,13 +243,6 @@ export function workloadCase(
     ...extra
   }
 }
-
-/**
- * The typed arrays per guest page outside the kernel in a workload run (read off the code): the
- * guest's ground truth 16 B; the checker's protected_at 8 + touched 1 and CheckedMemory's flags 1;
- * VmmPages 4; the tracker's hot 1, present 1 and words 4; the storage object's words 4 + written 1.
- */
-export const SIM_BYTES_PER_PAGE = 16 + 8 + 1 + 1 + 4 + 6 + 5
 
 /** The e2e scenario: a 64 GiB shmem guest, 8 vCPUs, access_ns 1000, under `strategy`. */
 export function e2eScenarioText(strategy: string, duration: string, size = "64GiB", vcpus = 8): string {

@@ -38,7 +38,6 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   /** The previous cycle's judgement (only for the deliberate bug tracker-stale-scan). */
   const previous = new Uint8Array(config.bug === "tracker-stale-scan" ? layout.pages : 0)
   const present = new Uint8Array(layout.pages)
-  const words = new Uint32Array(layout.pages)
   const byteRange = (r: PageRange): ByteRange => ({ start: layout.guest_mem + r.first * pb, len: r.count * pb })
 
   const check = (what: string, r: { ok: boolean; errno?: string }) => {
@@ -110,6 +109,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   interface Pwrite {
     readonly r: PageRange
     readonly done: number
+    /** The range's words as the pwrite read them (what storage got). */
+    readonly words: Uint32Array
   }
 
   /**
@@ -119,21 +120,23 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   const submitPwrite = (r: PageRange) =>
     Effect.gen(function* () {
       const off = r.first * pb
+      // the range's own buffer, as the VMM's pwrite has: no per-page array over all guest memory
+      const words = new Uint32Array(r.count)
       for (let i = 0; i < r.count; i++) {
         const code = kernel.access(host.tasks.tracker, layout.io_mem + off + i * pb, false, 0, false)
         if (code !== K.ACCESS_DONE) {
           observer.vmmError(`pwrite from io_mem page ${r.first + i}: the read of io_mem returned ${code}`)
           return null
         }
-        words[r.first + i] = kernel.access_value >>> 0
+        words[i] = kernel.access_value >>> 0
       }
       host.kernelCalled()
-      observer.pwritten(r.first, words.subarray(r.first, r.first + r.count), r.count)
+      observer.pwritten(r.first, words, r.count)
       const t0 = yield* sys.now
       const done = device.submit(t0, r.count * pb)
-      for (let i = 0; i < r.count; i++) store.write(r.first + i, words[r.first + i])
+      for (let i = 0; i < r.count; i++) store.write(r.first + i, words[i])
       yield* sys.emit("vmm.pwrite", { first: r.first, pages: r.count, done })
-      return { r, done } satisfies Pwrite
+      return { r, done, words } satisfies Pwrite
     })
 
   /** Once its pwrite is done: punch the range out of the file, then wake its waiters. */
@@ -157,7 +160,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
           state.pages_evicted++
         }
         pages.populated[p] = 0
-        observer.evicted(p, words[p], resident)
+        observer.evicted(p, w.words[i]!, resident)
       }
       pages.setRange(pages.evicting, r, 0)
       // the punch does not iterate fault_pending_wqh: wake the vCPUs blocked on this range

@@ -200,8 +200,7 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     gt.words.byteLength +
     mem.flags.byteLength +
     pages.populated.byteLength * 4 +
-    // the checker's own shadow: protected_at (8 B) and touched (1 B) per page
-    spec.pages * 9
+    checker.state_bytes()
 
   const run = (): AccessBenchResult => {
     const unTap = tapKernel(kernel, checker)

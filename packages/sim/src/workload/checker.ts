@@ -109,6 +109,11 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     this.async_mode = o.tracker === "rwp"
   }
 
+  /** Bytes of the checker's per-page shadow (protected_at, access_at_protect, touched). */
+  state_bytes(): number {
+    return this.#protected_at.byteLength + this.#access_at_protect.byteLength + this.#touched.byteLength
+  }
+
   /** Starts checking (after the steps): the kernel's counters so far are the baseline. */
   start(): void {
     const st = this.#o.kernel.stats
