@@ -34,33 +34,34 @@ function linesOnceOver(path: string, bytes: number): number | undefined {
   return readFileSync(path, "utf8").split("\n").length - 1
 }
 
+/** The CLI from source in a child process: its output so far, and its exit code once it exits. */
+function startCli(args: readonly string[]) {
+  const child = spawn(process.execPath, ["--conditions=@rwpsim/source", "--import", "tsx", main, ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1" }
+  })
+  const output = { stdout: "", stderr: "" }
+  child.stdout.on("data", (d) => {
+    output.stdout += d
+  })
+  child.stderr.on("data", (d) => {
+    output.stderr += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  return { child, output, exited }
+}
+
 describe("rwpsim run: Ctrl-C", () => {
   it("stops the run promptly, flushes the trace and exits 130 naming the file, the seed and the time", async () => {
     const file = join(dir, "long.yaml")
     const trace = join(dir, "long.jsonl")
     writeFileSync(file, LONG)
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@rwpsim/source", "--import", "tsx", main, "run", file, "--trace", trace],
-      {
-        cwd: root,
-        env: { ...process.env, NO_COLOR: "1" }
-      }
-    )
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => {
-      stdout += d
-    })
-    child.stderr.on("data", (d) => {
-      stderr += d
-    })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const { child, output, exited } = startCli(["run", file, "--trace", trace])
     try {
       // the run is well under way: some of its trace is in the file
       let seen = linesOnceOver(trace, 256 * 1024)
       while (seen === undefined) {
-        if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${stderr}`)
+        if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${output.stderr}`)
         await new Promise((r) => setTimeout(r, 50))
         seen = linesOnceOver(trace, 256 * 1024)
       }
@@ -71,8 +72,8 @@ describe("rwpsim run: Ctrl-C", () => {
       expect(code).toBe(130)
       // well under a second on an idle machine; a loaded one gets slack
       expect(ms).toBeLessThan(5_000)
-      expect(stdout).toBe("")
-      expect(stderr).toMatch(
+      expect(output.stdout).toBe("")
+      expect(output.stderr).toMatch(
         new RegExp(
           `^rwpsim: interrupted: ${file} seed 3 at t=[0-9.]+(ns|us|ms|s) of 60s; the trace up to there is in ${trace}\n$`
         )
@@ -92,29 +93,17 @@ describe("rwpsim run: Ctrl-C", () => {
 describe("rwpsim explore and rwpsim sweep: Ctrl-C", () => {
   /** Starts the CLI, sends SIGINT after `after_ms`, and returns what it wrote and its exit code. */
   async function interrupted(args: readonly string[], after_ms: number) {
-    const child = spawn(process.execPath, ["--conditions=@rwpsim/source", "--import", "tsx", main, ...args], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: "1" }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => {
-      stdout += d
-    })
-    child.stderr.on("data", (d) => {
-      stderr += d
-    })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const { child, output, exited } = startCli(args)
     // under way: the first output is there (sweep: a row; explore: nothing until its report, so a delay)
     const t0 = performance.now()
-    while (performance.now() - t0 < after_ms || (args[0] === "sweep" && stdout === "")) {
-      if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${stderr}`)
+    while (performance.now() - t0 < after_ms || (args[0] === "sweep" && output.stdout === "")) {
+      if (child.exitCode !== null) throw new Error(`rwpsim exited early (${child.exitCode}): ${output.stderr}`)
       await new Promise((r) => setTimeout(r, 50))
     }
     const sent = performance.now()
     child.kill("SIGINT")
     const code = await exited
-    return { code, ms: performance.now() - sent, stdout, stderr }
+    return { code, ms: performance.now() - sent, stdout: output.stdout, stderr: output.stderr }
   }
 
   it("explore stops at once and reports the outcomes found so far (exit 130)", async () => {

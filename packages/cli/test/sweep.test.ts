@@ -71,7 +71,7 @@ describe("seed sets and shards", () => {
   })
 })
 
-function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}, interrupt?: AbortSignal) {
+function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}) {
   const io = memoryIo()
   const c: SweepCommand = {
     cmd: "sweep",
@@ -85,7 +85,7 @@ function sweep(args: Partial<SweepCommand>, env: Record<string, string> = {}, in
     mutants: [],
     ...args
   }
-  return sweepCommand(c, io, env, interrupt).then((exit) => ({
+  return sweepCommand(c, io, env).then((exit) => ({
     exit,
     stdout: io.stdout.map((l) => `${l}\n`).join(""),
     io
