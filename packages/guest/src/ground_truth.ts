@@ -1,13 +1,15 @@
 // The guest's own record of what it did, independent of the kernel model, so a kernel or VMM bug
-// cannot hide itself: per guest page, the last access time, the last value written (and whether
-// one was), and the cycle stamp that counts distinct pages per tracker cycle (wss_true_pages).
+// cannot hide itself: per guest page, the last value written (and whether one was) and the cycle
+// stamp that counts distinct pages per tracker cycle (wss_true_pages).
 // A completed read that does not return the last write (0 if never written) is a no_data_loss
 // violation: counted and kept (the first violations_max in full), never thrown.
-// Layout: one 16-byte record per page in one buffer, so an access touches one cache line of ground
-// truth, not four (a uniform access over a large guest misses cache on every array it touches):
-//   words[4p]     cycle stamp (bits 0-30; 0 = never accessed) | GT_WRITTEN (bit 31)
-//   words[4p + 1] last value written (0 if never)
-//   times[2p + 1] last access time in ns, a double (exact below 2^53); -1 if never
+// Layout: one 8-byte record per page, so an access touches one cache line of ground truth (a
+// uniform access over a large guest misses cache on every array it touches):
+//   words[2p]     cycle stamp (bits 0-30; 0 = never accessed) | GT_WRITTEN (bit 31)
+//   words[2p + 1] last value written (0 if never)
+// No access time per page: what the checker needs of time (was a page touched after its
+// protection?) it keeps in its own flag byte, and 8 B per page more would be a quarter of the
+// state budget of a 64 GiB guest.
 import { assert } from "./assert.ts"
 
 /** Bit 31 of a record's first word: the page has been written. */
@@ -29,10 +31,8 @@ export interface DataLossViolation {
 /** Per-page shadow of the guest's accesses and writes, with per-cycle distinct-page counts. */
 export class GroundTruth {
   readonly pages_count: number
-  /** The records as u32 words: [4p] stamp | GT_WRITTEN, [4p + 1] last value (layout above). */
+  /** The records as u32 words: [2p] stamp | GT_WRITTEN, [2p + 1] last value (layout above). */
   readonly words: Uint32Array
-  /** The same records as doubles: [2p + 1] last access time (ns), -1 if never. */
-  readonly times: Float64Array
   /** The cycle in progress (from 1) and the distinct pages accessed in it so far. */
   cycle = 1
   cycle_pages = 0
@@ -49,36 +49,28 @@ export class GroundTruth {
     assert(pages_count <= GT_PAGES_MAX, `ground truth for ${pages_count} pages exceeds ${GT_PAGES_MAX}`)
     assert(Number.isInteger(violations_max) && violations_max >= 0, `violations_max ${violations_max}`)
     this.pages_count = pages_count
-    const buffer = new ArrayBuffer(pages_count * 16)
-    this.words = new Uint32Array(buffer)
-    this.times = new Float64Array(buffer)
-    for (let p = 0; p < pages_count; p++) this.times[2 * p + 1] = -1
+    this.words = new Uint32Array(2 * pages_count)
     this.violations_max = violations_max
   }
 
   /** Whether the guest has ever written page p. */
   written(page: number): boolean {
-    return (this.words[4 * page] & GT_WRITTEN) !== 0
+    return (this.words[2 * page] & GT_WRITTEN) !== 0
   }
 
   /** What a read of page p must return: the last write, or 0 if never written. */
   expected(page: number): number {
-    return this.words[4 * page + 1]
+    return this.words[2 * page + 1]
   }
 
-  /** The latest virtual time page p was accessed, -1 if never. */
-  lastAccessNs(page: number): number {
-    return this.times[2 * page + 1]
-  }
-
-  /** Whether page p was ever accessed. */
+  /** Whether page p was ever accessed (or seeded with a write before the run). */
   accessed(page: number): boolean {
-    return this.times[2 * page + 1] >= 0
+    return (this.words[2 * page] & GT_CYCLE_MASK) !== 0
   }
 
   /** The last cycle in which page p was accessed (0: never). */
   cycleOf(page: number): number {
-    return this.words[4 * page] & GT_CYCLE_MASK
+    return this.words[2 * page] & GT_CYCLE_MASK
   }
 
   /**
@@ -90,14 +82,12 @@ export class GroundTruth {
     if (!(Number.isInteger(page) && page >= 0 && page < this.pages_count))
       assert(false, `page ${page} outside the guest`)
     const w = this.words
-    const r = page << 2
+    const r = page << 1
     const head = w[r]
     if ((head & GT_CYCLE_MASK) !== this.cycle) {
       w[r] = (head & GT_WRITTEN) | this.cycle
       this.cycle_pages++
     }
-    const ti = (page << 1) + 1
-    if (t_ns > this.times[ti]) this.times[ti] = t_ns
     if (write) {
       w[r] |= GT_WRITTEN
       w[r + 1] = value
@@ -129,13 +119,5 @@ export class GroundTruth {
   /** wss_true_pages: the mean over completed cycles of distinct pages accessed, rounded down (0 with none). */
   wssTruePages(): number {
     return this.cycles_completed === 0 ? 0 : Math.floor(this.cycle_pages_sum / this.cycles_completed)
-  }
-
-  /** Distinct pages accessed at or after t_ns (the true working set of a window ending now). */
-  pagesAccessedSince(t_ns: number): number {
-    let n = 0
-    const times = this.times
-    for (let i = 1; i < times.length; i += 2) if (times[i] >= t_ns) n++
-    return n
   }
 }

@@ -71,7 +71,10 @@ export class Vcpu {
   readonly phases: readonly Phase[]
   readonly ground_truth: GroundTruth
   readonly result = new BurstResult()
-  /** The vCPU's virtual time: where its last burst left it. */
+  /**
+   * The vCPU's virtual time: where its last burst left it; during a burst, the time of the access in
+   * progress (so a callback from inside the access, such as the checker's, can read it).
+   */
   now_ns = 0
   /** The phase in effect (phases.length once all have ended). */
   phase_index = 0
@@ -163,7 +166,6 @@ export class Vcpu {
         this.rng,
         gt,
         gt.words,
-        gt.times,
         this.charge,
         this.write_thresholds[pi],
         phase.access_ns,
@@ -243,7 +245,6 @@ function accessLoop(
   rng: RandomSource,
   gt: GroundTruth,
   gt_words: Uint32Array,
-  gt_times: Float64Array,
   charge: AccessCharge | null,
   write_threshold: number,
   access_ns: number,
@@ -265,6 +266,8 @@ function accessLoop(
     // writes 0% or 100% decide without a draw (and leave the stream to the pattern)
     const write = write_threshold === 0 ? false : write_threshold === U32_ALWAYS || rng.below(write_threshold)
     const value = write ? v.next_value : 0
+    // the access's time, for whoever the access calls back (the checker times a flagged access)
+    v.now_ns = now
     code = mem.access_page(task, page, write, value)
     if (code !== ACCESS_DONE) {
       v.pending_page = page
@@ -273,15 +276,13 @@ function accessLoop(
       v.pending_access_ns = access_ns
       break
     }
-    // ground truth, as GroundTruth.recordAccess: one 16-byte record per page
-    const r = page << 2
+    // ground truth, as GroundTruth.recordAccess: one 8-byte record per page
+    const r = page << 1
     const head = gt_words[r]
     if ((head & GT_CYCLE_MASK) !== cycle) {
       gt_words[r] = (head & GT_WRITTEN) | cycle
       fresh++
     }
-    const ti = (page << 1) + 1
-    if (now > gt_times[ti]) gt_times[ti] = now
     if (write) {
       gt_words[r] |= GT_WRITTEN
       gt_words[r + 1] = value

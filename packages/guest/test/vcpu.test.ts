@@ -63,6 +63,7 @@ describe("Vcpu.run_burst", () => {
 
   it("a blocked access stays pending and is retried first, with the same page and value", () => {
     const { gt, mem, vcpu } = setup([{ pattern: "sequential", writes: 1, access_ns: 100 }])
+    mem.clock = () => vcpu.now_ns
     mem.blocking.add(3)
     const r = vcpu.run_burst(mem, 0, 1_000_000, 1_000_000)
     expect([r.kind, r.code, r.accesses, r.now_ns, r.page, r.addr]).toEqual([
@@ -83,7 +84,9 @@ describe("Vcpu.run_burst", () => {
     const tries = mem.log.filter((e) => e.page === 3)
     expect(tries.map((e) => e.value)).toEqual([4, 4, 4]) // values 1, 2, 3 went to pages 0..2
     expect(mem.content[3]).toBe(4)
-    expect(gt.lastAccessNs(3)).toBe(2000) // the retry's time
+    // inside each access the vCPU's now_ns is that access's time: the retry's is the burst's start
+    expect(mem.log.map((e) => e.t_ns)).toEqual([0, 100, 200, 300, 1000, 2000, 2100, 2200, 2300, 2400])
+    expect(gt.cycleOf(3)).toBe(1)
     expect(mem.donePages()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     expect(vcpu.blocks).toBe(2)
     expect(vcpu.accesses).toBe(8) // the retried access counts once

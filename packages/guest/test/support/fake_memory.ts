@@ -7,6 +7,8 @@ export interface AccessLogEntry {
   write: boolean
   value: number
   code: number
+  /** What `clock` read during the access (-1 without a clock). */
+  t_ns: number
 }
 
 export class FakeMemory implements GuestMemory {
@@ -19,6 +21,8 @@ export class FakeMemory implements GuestMemory {
   readonly sigbus = new Set<number>()
   /** Pages whose next write is silently dropped (then the page behaves again). */
   readonly lose_next_write = new Set<number>()
+  /** Read during each access, e.g. the vCPU's now_ns (which a burst keeps at the access in progress). */
+  clock: (() => number) | null = null
 
   constructor(
     readonly base_addr: number,
@@ -33,7 +37,7 @@ export class FakeMemory implements GuestMemory {
     let code = ACCESS_DONE
     if (this.blocking.has(page)) code = ACCESS_BLOCKED
     else if (this.sigbus.has(page)) code = ACCESS_SIGBUS
-    this.log.push({ task, page, write, value, code })
+    this.log.push({ task, page, write, value, code, t_ns: this.clock === null ? -1 : this.clock() })
     if (code !== ACCESS_DONE) return code
     if (write) {
       if (this.lose_next_write.has(page)) this.lose_next_write.delete(page)

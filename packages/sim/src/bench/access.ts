@@ -120,7 +120,7 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     () => 0,
     {
       armedAccess: (task, page, faulted) => checker.armedAccess(task, page, faulted),
-      watchedWrite: (task, page, value) => checker.watchedWrite(task, page, value)
+      watchedWrite: (task, page, value) => checker.watchedWrite(task, page, value, vcpus[task]!.now_ns)
     }
   )
   const pages = new VmmPages(spec.pages)
@@ -196,11 +196,7 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
   }
 
   const stateBytes = (): number =>
-    kernel.state_bytes() +
-    gt.words.byteLength +
-    mem.flags.byteLength +
-    pages.populated.byteLength * 4 +
-    checker.state_bytes()
+    kernel.state_bytes() + gt.words.byteLength + mem.flags.byteLength + pages.populated.byteLength * 4
 
   const run = (): AccessBenchResult => {
     const unTap = tapKernel(kernel, checker)

@@ -1,7 +1,10 @@
 // The six invariants of a workload run (spec "Workload runs"), checked while the run goes. The
 // checker keeps its own shadow, independent of the kernel model and of the VMM's bookkeeping: the
-// guest's ground truth (what each page must read), the time each page was last protected, the mode
-// the userfaultfd was last set to, and one flag byte per page on the vCPUs' access path.
+// guest's ground truth (what each page must read), one flag byte per page on the vCPUs' access
+// path (armed, protected and untouched since, touched at the last scan, watched: memory.ts), the
+// log of the UFFDIO_RWPROTECT(RWP) calls (when each page was protected, for the messages), and the
+// mode the userfaultfd was last set to. Nothing else per page: the 64 GiB guest's state budget is
+// 32 B per page for everything.
 // A violation is recorded with its invariant, time, page and the threads involved, written to the
 // trace at its time, and reported by the run (only the invariants the scenario lists fail it).
 import type { GroundTruth } from "@rwpsim/guest"
@@ -11,7 +14,7 @@ import type { Prng, TraceFields } from "@rwpsim/sched"
 import type { InvariantName } from "@rwpsim/scenario"
 import type { GuestLayout, HandlerState, TrackerKind, VmmPages } from "@rwpsim/vmm"
 import { showPage, showTime } from "./format.ts"
-import type { CheckedMemory, FlaggedAccessListener } from "./memory.ts"
+import { type CheckedMemory, PF_TOUCHED_AT_SCAN } from "./memory.ts"
 import type { KernelTapListener } from "./tap.ts"
 
 /** One broken invariant. */
@@ -65,9 +68,19 @@ interface WatchedWrite {
   page: number
   value: number
   writes: number
+  /** The (last such) write's engine time. */
+  t_ns: number
 }
 
-export class Checker implements KernelTapListener, FlaggedAccessListener {
+/** One UFFDIO_RWPROTECT(RWP) of guest pages [first, first + count) that took effect at t_ns. */
+interface ProtectCall {
+  readonly first: number
+  readonly count: number
+  readonly t_ns: number
+}
+
+/** The checker; its access-path calls are FlaggedAccessListener's, with the write's time added. */
+export class Checker implements KernelTapListener {
   readonly violations: Violation[] = []
   readonly counts = new Map<InvariantName, number>()
   readonly errors: RunError[] = []
@@ -78,10 +91,11 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   /** Pages whose storage copy misses the guest's last write (the punch came after an untrapped write). */
   readonly stale = new Map<number, number>()
   readonly #o: CheckerOptions
-  readonly #protected_at: Float64Array
-  /** Each page's last access time when it was protected: an access after the protect changes it. */
-  readonly #access_at_protect: Float64Array
-  readonly #touched: Uint8Array
+  /**
+   * The protections still in effect on some page, oldest first: a call that covers an older one
+   * whole replaces it, so the tracker's one protection of guest memory per cycle keeps one entry.
+   */
+  readonly #protects: ProtectCall[] = []
   #snapshot_t = -1
   #inside = false
   #sync_seen = 0
@@ -102,16 +116,18 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
 
   constructor(o: CheckerOptions) {
     this.#o = o
-    this.#protected_at = new Float64Array(o.layout.pages).fill(-1)
-    this.#access_at_protect = new Float64Array(o.layout.pages).fill(-1)
-    this.#touched = new Uint8Array(o.layout.pages)
     // UFFDIO_API asked for RWP_ASYNC: the userfaultfd starts in async mode
     this.async_mode = o.tracker === "rwp"
   }
 
-  /** Bytes of the checker's per-page shadow (protected_at, access_at_protect, touched). */
-  state_bytes(): number {
-    return this.#protected_at.byteLength + this.#access_at_protect.byteLength + this.#touched.byteLength
+  /** When page p was last protected by a checked UFFDIO_RWPROTECT(RWP), -1 if never. */
+  protectedAt(p: number): number {
+    const log = this.#protects
+    for (let i = log.length - 1; i >= 0; i--) {
+      const c = log[i]
+      if (p >= c.first && p < c.first + c.count) return c.t_ns
+    }
+    return -1
   }
 
   /** Starts checking (after the steps): the kernel's counters so far are the baseline. */
@@ -177,11 +193,14 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
       return
     }
     const now = this.#o.clock.now_ns
-    this.#protected_at.fill(now, first, first + count)
-    // an access at the protect's own instant may have come before it (a retry that completed at the
-    // same ns): what counts is an access recorded after the protect, not its time
-    const gt = this.#o.gt
-    for (let p = first; p < first + count; p++) this.#access_at_protect[p] = gt.lastAccessNs(p)
+    const log = this.#protects
+    let kept = 0
+    for (const c of log) if (c.first < first || c.first + c.count > first + count) log[kept++] = c
+    log.length = kept
+    log.push({ first, count, t_ns: now })
+    // untouched from now: what counts is an access that completes after the protect (a retry that
+    // completes at the protect's own ns may have come before it), not its time
+    mem.protect(first, count)
     // arm every present page: its next access must fault, on whichever vCPU touches it first
     this.#inside = true
     const r = kernel.pagemap_scan({
@@ -235,15 +254,7 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     if (this.#inside || !this.active || !ok || this.#o.tracker !== "rwp") return
     if ((args.category_mask & K.PAGE_IS_ACCESSED) === 0) return
     // what the guest touched since each page's protection, at the instant of the walk
-    const { gt, base_ns } = this.#o
-    const at = this.#protected_at
-    const before = this.#access_at_protect
-    const touched = this.#touched
-    for (let p = 0; p < touched.length; p++) {
-      const pa = at[p]
-      const last = gt.lastAccessNs(p)
-      touched[p] = pa >= 0 && last !== before[p] && last + base_ns >= pa ? 1 : 0
-    }
+    this.#o.mem.snapshotTouched()
     this.#snapshot_t = this.#o.clock.now_ns
   }
 
@@ -253,17 +264,19 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     if (!faulted && this.active) this.#armed_bad.push({ task, page })
   }
 
-  watchedWrite(task: number, page: number, value: number): void {
+  /** A write of `value` by vCPU `task` at engine time t_ns completed on a watched page. */
+  watchedWrite(task: number, page: number, value: number, t_ns: number): void {
     this.#written_since_pwrite.add(page)
     const w = this.#watched
     for (let i = 0; i < w.length; i++) {
       if (w[i].page === page && w[i].task === task) {
         w[i].value = value
         w[i].writes++
+        w[i].t_ns = t_ns
         return
       }
     }
-    w.push({ task, page, value, writes: 1 })
+    w.push({ task, page, value, writes: 1, t_ns })
   }
 
   /** After each vCPU burst from `from_ns` to `to_ns` (engine times): what the burst revealed. */
@@ -271,7 +284,7 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     if (!this.active) return
     const { gt, kernel, base_ns, layout } = this.#o
     for (const bad of this.#armed_bad) {
-      const pa = this.#protected_at[bad.page]
+      const pa = this.protectedAt(bad.page)
       this.record(
         "protection",
         from_ns,
@@ -282,7 +295,7 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
     }
     this.#armed_bad.length = 0
     for (const w of this.#watched) {
-      const t = Math.max(from_ns, gt.lastAccessNs(w.page) + base_ns)
+      const t = Math.max(from_ns, w.t_ns)
       this.#o.clock.emitAt(t, "guest.untrapped_write", {
         vcpu: w.task,
         page: w.page,
@@ -384,23 +397,23 @@ export class Checker implements KernelTapListener, FlaggedAccessListener {
   /** The tracker's judgement of a cycle: no page touched since its protection may be called cold. */
   judged(hot: Uint8Array): void {
     if (!this.active || this.#snapshot_t < 0) return
-    const touched = this.#touched
+    const flags = this.#o.mem.flags
     let bad = 0
     let first = -1
-    for (let p = 0; p < touched.length; p++) {
-      if (touched[p] === 1 && hot[p] === 0) {
+    for (let p = 0; p < flags.length; p++) {
+      if ((flags[p] & PF_TOUCHED_AT_SCAN) !== 0 && hot[p] === 0) {
         bad++
         if (first < 0) first = p
       }
     }
     if (bad > 0) {
-      const { gt, base_ns, layout } = this.#o
+      const { layout } = this.#o
       this.record(
         "scan_soundness",
         this.#snapshot_t,
         first,
         `the tracker's scan at ${showTime(this.#snapshot_t)} judged ${bad} page(s) cold that a vCPU touched since their protection, first ${showPage(first, layout.page_bytes)} ` +
-          `(protected at ${showTime(this.#protected_at[first])}, last touched at ${showTime(gt.lastAccessNs(first) + base_ns)})`
+          `(protected at ${showTime(this.protectedAt(first))}, accessed by a vCPU after that and before the scan)`
       )
     }
     this.#snapshot_t = -1

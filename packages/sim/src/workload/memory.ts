@@ -3,9 +3,11 @@
 // - the access's cost in virtual time, from the kernel's access_flags (a TLB miss, a fault, a
 //   swap-in through the storage device), handed to the burst loop as its AccessCharge;
 // - one byte of checker state per guest page (PF_*): a page armed by UFFDIO_RWPROTECT(RWP) must
-//   fault on its next access (`protection`), and a write to a page between its pwrite and its
-//   punch is a write the storage copy does not have (the cold-scan race). Only a page with a flag
-//   set costs more than one byte load.
+//   fault on its next access (`protection`); a page protected and not accessed since must be what
+//   the tracker's scan may call cold (`scan_soundness`); and a write to a page between its pwrite
+//   and its punch is a write the storage copy does not have (the cold-scan race). Only a page with
+//   a PF_COLD_PATH flag set costs more than one byte load, and each protection puts a page there
+//   once, for its first completed access.
 import * as K from "@rwpsim/kernel"
 import type { AccessCharge, GuestMemory } from "@rwpsim/guest"
 
@@ -13,6 +15,14 @@ import type { AccessCharge, GuestMemory } from "@rwpsim/guest"
 export const PF_ARMED = 1
 /** Read by the eviction's pwrite and not yet punched: a write now is missing from storage. */
 export const PF_WATCHED = 2
+/** In the range of the last UFFDIO_RWPROTECT(RWP) of the page, and no access completed since. */
+export const PF_UNTOUCHED = 4
+/** Some UFFDIO_RWPROTECT(RWP) covered the page (the checker's "protected at" is its log's). */
+export const PF_PROTECTED = 8
+/** At the last PAGEMAP_SCAN(PAGE_IS_ACCESSED), the page was protected and touched since: never cold. */
+export const PF_TOUCHED_AT_SCAN = 16
+/** The flags an access must look at (the others are the checker's bookkeeping). */
+export const PF_COLD_PATH = PF_ARMED | PF_WATCHED | PF_UNTOUCHED
 
 /** The access costs of machine.costs that the guest pays (ns). */
 export interface AccessCosts {
@@ -24,7 +34,7 @@ export interface AccessCosts {
 export interface FlaggedAccessListener {
   /** The first access to an armed page since its protection; `faulted` as the kernel reported it. */
   armedAccess(task: number, page: number, faulted: boolean): void
-  /** A write that completed on a watched page. */
+  /** A write that completed on a watched page (its time is the vCPU's now_ns, inside its burst). */
   watchedWrite(task: number, page: number, value: number): void
 }
 
@@ -108,7 +118,7 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
       if ((f & K.ACCESS_F_SWAPIN) !== 0) extra += this.#swapin_ns()
     }
     this.#extra = extra
-    if (page >= 0 && this.flags[page] !== 0) this.#flagged(task, page, write, value, code, f)
+    if (page >= 0 && (this.flags[page] & PF_COLD_PATH) !== 0) this.#flagged(task, page, write, value, code, f)
     return code
   }
 
@@ -141,13 +151,42 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
     }
   }
 
+  /** Marks pages [first, first + count) protected and untouched (UFFDIO_RWPROTECT(RWP) took effect). */
+  protect(first: number, count: number): void {
+    const flags = this.flags
+    const end = Math.min(this.#pages, first + count)
+    for (let p = Math.max(0, first); p < end; p++) flags[p] |= PF_PROTECTED | PF_UNTOUCHED
+  }
+
+  /**
+   * The snapshot of a PAGEMAP_SCAN(PAGE_IS_ACCESSED): PF_TOUCHED_AT_SCAN on exactly the pages
+   * protected and accessed since. Returns how many.
+   */
+  snapshotTouched(): number {
+    const flags = this.flags
+    let n = 0
+    for (let p = 0; p < flags.length; p++) {
+      const f = flags[p]
+      if ((f & (PF_PROTECTED | PF_UNTOUCHED)) === PF_PROTECTED) {
+        flags[p] = f | PF_TOUCHED_AT_SCAN
+        n++
+      } else if ((f & PF_TOUCHED_AT_SCAN) !== 0) flags[p] = f & ~PF_TOUCHED_AT_SCAN
+    }
+    return n
+  }
+
   watch(p: number, on: boolean): void {
     if (on) this.flags[p] |= PF_WATCHED
     else this.flags[p] &= ~PF_WATCHED
   }
 
   #flagged(task: number, page: number, write: boolean, value: number, code: number, f: number): void {
-    const flags = this.flags[page]
+    let flags = this.flags[page]
+    // the ground truth records exactly the accesses that completed: touched since the protection
+    if ((flags & PF_UNTOUCHED) !== 0 && code === K.ACCESS_DONE) {
+      flags &= ~PF_UNTOUCHED
+      this.flags[page] = flags
+    }
     if ((flags & PF_ARMED) !== 0) {
       this.flags[page] = flags & ~PF_ARMED
       this.armed--

@@ -174,7 +174,8 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
     () => device.submit(engine.now_ns, layout.page_bytes) - engine.now_ns,
     {
       armedAccess: (task, page, faulted) => checker.armedAccess(task, page, faulted),
-      watchedWrite: (task, page, value) => checker.watchedWrite(task, page, value)
+      // inside a burst the vCPU's now_ns is the time of the access in progress
+      watchedWrite: (task, page, value) => checker.watchedWrite(task, page, value, vcpus[task]!.now_ns + base_ns)
     }
   )
   const pages = new VmmPages(layout.pages)
