@@ -1,14 +1,21 @@
 // What the bench counts as state per guest page outside the kernel (the kernel counts its own).
+import { HANDLER_NOTES_KEPT } from "@rwpsim/vmm"
 /**
  * The typed arrays per guest page outside the kernel in a workload run (read off the code, every
  * `new ...Array(pages)` of packages/guest, vmm and sim/workload):
- * - the guest's ground truth, 16 B;
- * - the checker's protected_at 8, access_at_protect 8 and touched 1, and CheckedMemory's flags 1;
+ * - the guest's ground truth, 8 B (the cycle stamp and written flag, the last value);
+ * - CheckedMemory's flags, 1 (the checker's per-page shadow: armed, protected and untouched since,
+ *   touched at the last scan, watched);
  * - VmmPages (populated, evicted, evicting, age), 4;
  * - the tracker's hot 1 and present 1;
- * - the storage object's words 4 and written 1;
- * - the fault handler's notes, t_ns 8 and code 1.
+ * - the storage object's words 4 and its written bitmap, 1/8.
+ * And once per run, whatever the guest's size: the fault handler's ring of its last
+ * HANDLER_NOTES_KEPT notes (page 8, t_ns 8, code 1 each).
  * Until 2026-12-03 this said 41 B: it missed access_at_protect and the handler's notes, and it
- * counted the tracker's per-page pwrite buffer, which is now one buffer per range.
+ * counted the tracker's per-page pwrite buffer, which is now one buffer per range. On 2026-12-04
+ * the ground truth lost its access time (16 -> 8), the checker its 17 B of shadow, the handler
+ * its 9 B of notes per page (a ring now) and the storage object 7/8 B (a bitmap).
  */
-export const SIM_BYTES_PER_PAGE = 16 + (8 + 8 + 1 + 1) + 4 + 2 + 5 + 9
+export const SIM_BYTES_PER_PAGE = 8 + 1 + 4 + 2 + 4 + 1 / 8
+/** The bytes outside the kernel that do not grow with the guest. */
+export const SIM_FIXED_BYTES = HANDLER_NOTES_KEPT * (8 + 8 + 1)

@@ -8,8 +8,8 @@
 //
 // A userfault round trip is the run's most frequent VMM event (one per first touch and refault),
 // so the loop allocates nothing per message: the batch and the reads in flight live in reusable
-// arrays, and the per-page notes (what the handler last did with a fault on a page, for the
-// checker's and the hung-vCPU chain's messages) in typed arrays, their texts built when read.
+// arrays, and the notes (what the handler last did with a fault on a page, for the checker's and
+// the hung-vCPU chain's messages) in a ring of typed arrays, their texts built when read.
 import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
 import * as Effect from "effect/Effect"
@@ -56,61 +56,74 @@ export interface HandlerNote {
   readonly action: string
 }
 
+/** Notes the handler keeps: its last this many actions (about 1.1 MiB, whatever the guest's size). */
+export const HANDLER_NOTES_KEPT = 1 << 16
+
 /**
- * Per page, the last thing the handler did with a fault on it: the time (Float64Array) and one
- * byte of kind and action, grown to the highest page noted so far; `get` builds the note's object.
- * Messages of another kind (and pages outside guest memory) keep their note in a Map.
+ * The last HANDLER_NOTES_KEPT things the handler did with a fault, in a ring of typed arrays (page,
+ * time, one byte of kind and action); `get` finds a page's newest note and builds its object.
+ * Not one note per page: 9 B per guest page would be over a quarter of the 64 GiB guest's state
+ * budget, and the notes are read only to explain a failure (a data loss, a hung vCPU), which is
+ * about recent faults. `kept_since_ns` says how far back they go. Messages of another kind (and
+ * pages outside guest memory) keep their text in a Map.
  */
 export class HandlerNotes {
-  #t_ns: Float64Array
-  /** kind << 4 | action; 0 for a page with no note. */
-  #code: Uint8Array
+  readonly kept: number
+  readonly #page: Float64Array
+  readonly #t_ns: Float64Array
+  /** kind << 4 | action. */
+  readonly #code: Uint8Array
+  /** Notes written so far; the newest is at (#written - 1) % kept. */
+  #written = 0
   readonly #aside = new Map<number, HandlerNote>()
 
-  /** `pages`: the guest's pages, if known (the arrays are then never grown, nor copied). */
-  constructor(pages = 0) {
-    this.#t_ns = new Float64Array(pages)
-    this.#code = new Uint8Array(pages)
+  constructor(kept = HANDLER_NOTES_KEPT) {
+    this.kept = kept
+    this.#page = new Float64Array(kept)
+    this.#t_ns = new Float64Array(kept)
+    this.#code = new Uint8Array(kept)
   }
 
-  /** The note of `page`, if the handler ever noted a fault on it. */
+  /** The newest note of `page` among those kept, if any (a scan of the ring: a failure's path). */
   get(page: number): HandlerNote | undefined {
-    if (!(page >= 0 && page < this.#code.length)) return this.#aside.get(page)
-    const code = this.#code[page]!
-    if (code === 0) return undefined
-    const action = code & 15
-    if (action === HandlerAction.Other) return this.#aside.get(page)
-    return { t_ns: this.#t_ns[page]!, kind: KIND_NAMES[code >> 4]!, action: ACTION_TEXT[action]! }
+    const kept = this.kept
+    const n = Math.min(this.#written, kept)
+    for (let i = 1; i <= n; i++) {
+      const slot = (this.#written - i) % kept
+      if (this.#page[slot] !== page) continue
+      const code = this.#code[slot]!
+      const action = code & 15
+      if (action === HandlerAction.Other) return this.#aside.get(page)
+      return { t_ns: this.#t_ns[slot]!, kind: KIND_NAMES[code >> 4]!, action: ACTION_TEXT[action]! }
+    }
+    return this.#aside.get(page)
   }
 
   has(page: number): boolean {
     return this.get(page) !== undefined
   }
 
+  /**
+   * From when the notes are complete: the time of the oldest note kept once the ring has dropped
+   * one, -Infinity before. A page with no note since then had no fault the handler read.
+   */
+  get kept_since_ns(): number {
+    return this.#written <= this.kept ? Number.NEGATIVE_INFINITY : this.#t_ns[this.#written % this.kept]!
+  }
+
   /** Notes `action` (a HandlerAction other than Other) on a fault of `kind` at `page` (a guest page). */
   set(page: number, t_ns: number, kind: number, action: number): void {
-    if (page >= this.#code.length) this.#grow(page)
-    this.#t_ns[page] = t_ns
-    this.#code[page] = (kind << 4) | action
+    const slot = this.#written % this.kept
+    this.#page[slot] = page
+    this.#t_ns[slot] = t_ns
+    this.#code[slot] = (kind << 4) | action
+    this.#written++
   }
 
   /** Notes a message of another kind, with its own text (`page` may lie outside guest memory). */
   setOther(page: number, t_ns: number, action: string): void {
     this.#aside.set(page, { t_ns, kind: "other", action })
-    if (!(Number.isInteger(page) && page >= 0)) return
-    if (page >= this.#code.length) this.#grow(page)
-    this.#t_ns[page] = t_ns
-    this.#code[page] = (KIND_OTHER << 4) | HandlerAction.Other
-  }
-
-  #grow(page: number): void {
-    const n = Math.max(1024, 2 * this.#code.length, page + 1)
-    const t_ns = new Float64Array(n)
-    const code = new Uint8Array(n)
-    t_ns.set(this.#t_ns)
-    code.set(this.#code)
-    this.#t_ns = t_ns
-    this.#code = code
+    this.set(page, t_ns, KIND_OTHER, HandlerAction.Other)
   }
 }
 
@@ -127,7 +140,7 @@ export class HandlerState {
   #doing_text = "starting"
   #doing_a = 0
   #doing_b = 0
-  /** Per page: the last thing the handler did with a fault on it (pages with faults only). */
+  /** The last things the handler did with faults, by page (the newest HANDLER_NOTES_KEPT). */
   readonly last: HandlerNotes
   messages = 0
   rwp_messages = 0
@@ -137,9 +150,9 @@ export class HandlerState {
   rwp_resolved = 0
   rwp_left = 0
 
-  /** `pages`: the guest's pages, if known (sizes the notes once). */
-  constructor(pages = 0) {
-    this.last = new HandlerNotes(pages)
+  /** `notes_kept`: how many of its last actions the handler keeps notes of. */
+  constructor(notes_kept = HANDLER_NOTES_KEPT) {
+    this.last = new HandlerNotes(notes_kept)
   }
 
   /** What the handler is doing now. */

@@ -4,7 +4,7 @@
  * thread, the storage tier, and the one-time setup with the UFFDIO_API probe and fallbacks.
  */
 export { AssertionError, assert } from "./assert.ts"
-export { faultHandler, HandlerState } from "./handler.ts"
+export { faultHandler, HANDLER_NOTES_KEPT, HandlerState } from "./handler.ts"
 export type {
   BackingKind,
   GuestLayout,

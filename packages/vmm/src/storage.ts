@@ -59,11 +59,12 @@ export class StorageDevice {
   }
 }
 
-/** One storage object: a word per page offset, and whether that offset was ever written. */
+/** One storage object: a word per page offset, and a bit per offset: was it ever written. */
 export class StorageObject {
   readonly pages: number
   readonly words: Uint32Array
-  readonly written: Uint8Array
+  /** Bit p % 32 of written[p >> 5]: offset p was written (a bit, not a byte: 1/8 B per page). */
+  readonly written: Uint32Array
   /** Pages written (an overwrite counts again). */
   page_writes = 0
 
@@ -71,14 +72,14 @@ export class StorageObject {
     assert(Number.isInteger(pages) && pages >= 1, `storage object of ${pages} pages`)
     this.pages = pages
     this.words = new Uint32Array(pages)
-    this.written = new Uint8Array(pages)
+    this.written = new Uint32Array(Math.ceil(pages / 32))
   }
 
   /** Stores page `page`'s word. */
   write(page: number, word: number): void {
     assert(page >= 0 && page < this.pages, `storage page ${page} outside 0..${this.pages - 1}`)
     this.words[page] = word >>> 0
-    this.written[page] = 1
+    this.written[page >>> 5] |= 1 << (page & 31)
     this.page_writes++
   }
 
@@ -89,6 +90,6 @@ export class StorageObject {
   }
 
   has(page: number): boolean {
-    return this.written[page] === 1
+    return (this.written[page >>> 5] & (1 << (page & 31))) !== 0
   }
 }

@@ -3,7 +3,7 @@ import { HandlerAction, HandlerNotes, HandlerState } from "../src/handler.ts"
 
 describe("HandlerNotes (the fault handler's last action per page)", () => {
   it("a page never noted has no note; a noted one reads back its time, kind and action text", () => {
-    const notes = new HandlerNotes(8)
+    const notes = new HandlerNotes()
     expect(notes.get(3)).toBeUndefined()
     notes.set(3, 1_000, 0, HandlerAction.ZeroFilled)
     expect(notes.get(3)).toEqual({ t_ns: 1_000, kind: "missing", action: "answered with UFFDIO_COPY of a zero page" })
@@ -26,17 +26,30 @@ describe("HandlerNotes (the fault handler's last action per page)", () => {
     for (const [i, [, , kind, action]] of texts.entries()) expect(notes.get(i)).toEqual({ t_ns: 10 * i, kind, action })
   })
 
-  it("grows to the highest page noted (no size given) and keeps what it had", () => {
-    const notes = new HandlerNotes()
+  it("keeps the last `kept` notes: an older one is dropped, and kept_since_ns says from when", () => {
+    const notes = new HandlerNotes(3)
+    expect(notes.kept_since_ns).toBe(Number.NEGATIVE_INFINITY)
     notes.set(5, 7, 0, HandlerAction.ZeroFilled)
     notes.set(1_000_000, 9, 0, HandlerAction.ReadSubmitted)
-    expect(notes.get(5)?.t_ns).toBe(7)
+    notes.set(5, 11, 1, HandlerAction.RwpResolved)
+    expect(notes.get(5)?.t_ns).toBe(11) // the newest note of a page
+    expect(notes.kept_since_ns).toBe(Number.NEGATIVE_INFINITY)
+    notes.set(6, 13, 0, HandlerAction.ZeroFilled) // drops (5, 7)
+    expect(notes.kept_since_ns).toBe(9)
     expect(notes.get(1_000_000)?.action).toBe("storage read submitted")
-    expect(notes.get(999_999)).toBeUndefined()
+    notes.set(7, 15, 0, HandlerAction.ZeroFilled) // drops (1_000_000, 9)
+    expect(notes.get(1_000_000)).toBeUndefined()
+    expect(notes.kept_since_ns).toBe(11)
+    expect([notes.get(5)?.t_ns, notes.get(6)?.t_ns, notes.get(7)?.t_ns, notes.get(999_999)]).toEqual([
+      11,
+      13,
+      15,
+      undefined
+    ])
   })
 
   it("a message of another kind keeps its own text, also for an address outside guest memory", () => {
-    const notes = new HandlerNotes(4)
+    const notes = new HandlerNotes()
     notes.setOther(2, 50, "ignored a message at 4096")
     expect(notes.get(2)).toEqual({ t_ns: 50, kind: "other", action: "ignored a message at 4096" })
     notes.set(2, 60, 0, HandlerAction.ZeroFilled)
@@ -49,7 +62,7 @@ describe("HandlerNotes (the fault handler's last action per page)", () => {
 
 describe("HandlerState.doing", () => {
   it("reads as the text of what the handler does now, built when read", () => {
-    const s = new HandlerState(16)
+    const s = new HandlerState()
     expect(s.doing).toBe("starting")
     s.parked(4_000)
     expect(s.doing).toBe("parked on the userfaultfd (poll) since t=4000")

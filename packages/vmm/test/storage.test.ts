@@ -37,4 +37,13 @@ describe("StorageObject", () => {
     expect(s.read(3)).toBe(0xdeadbeef)
     expect(s.has(3)).toBe(true)
   })
+
+  it("has() is exactly the offsets written, across the words of its bitmap", () => {
+    const s = new StorageObject(100)
+    const written = [0, 31, 32, 63, 64, 99]
+    for (const p of written) s.write(p, p + 1)
+    const has = Array.from({ length: 100 }, (_, p) => p).filter((p) => s.has(p))
+    expect(has).toEqual(written)
+    expect(written.map((p) => s.read(p))).toEqual(written.map((p) => p + 1))
+  })
 })

@@ -44,7 +44,9 @@ export function waitForChain(c: ChainContext, vcpu: number, b: BlockedAccess): s
         ? `its userfaultfd message (${h.kind}) was read by the fault handler at ${showTime(h.t_ns)}, which ${h.action}`
         : queued
           ? "its userfaultfd message is still queued: the fault handler has not read it"
-          : "no userfaultfd message for it was read by the fault handler, and none is queued"
+          : c.handler.last.kept_since_ns > b.since_ns
+            ? `none is queued, and the fault handler's notes of its last ${c.handler.last.kept} actions start at ${showTime(c.handler.last.kept_since_ns)}, after the block`
+            : "no userfaultfd message for it was read by the fault handler, and none is queued"
     )
   }
   for (const t of c.engine.threads()) {

@@ -153,7 +153,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
   if (seeded) seedGroundTruth(kernel, layout, gt)
   const device = storageDevice(w)
   const cycles = new CycleSums()
-  const handlerState = new HandlerState(layout.pages)
+  const handlerState = new HandlerState()
   const trackerState = new TrackerState()
   let driver: VcpuDriver | undefined
   const drv = (): VcpuDriver => driver!
