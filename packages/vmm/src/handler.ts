@@ -58,6 +58,7 @@ export interface HandlerNote {
 
 /** Notes the handler keeps: its last this many actions (about 1.1 MiB, whatever the guest's size). */
 export const HANDLER_NOTES_KEPT = 1 << 16
+const NOTES_FIRST_ROOM = 256
 
 /**
  * The last HANDLER_NOTES_KEPT things the handler did with a fault, in a ring of typed arrays (page,
@@ -69,19 +70,22 @@ export const HANDLER_NOTES_KEPT = 1 << 16
  */
 export class HandlerNotes {
   readonly kept: number
-  readonly #page: Float64Array
-  readonly #t_ns: Float64Array
+  // The arrays start at NOTES_FIRST_ROOM slots and double until they hold `kept`: most runs note a
+  // few hundred faults, and 1.1 MiB per run up front was a tenth of a small sweep's time.
+  #page: Float64Array
+  #t_ns: Float64Array
   /** kind << 4 | action. */
-  readonly #code: Uint8Array
+  #code: Uint8Array
   /** Notes written so far; the newest is at (#written - 1) % kept. */
   #written = 0
   readonly #aside = new Map<number, HandlerNote>()
 
   constructor(kept = HANDLER_NOTES_KEPT) {
     this.kept = kept
-    this.#page = new Float64Array(kept)
-    this.#t_ns = new Float64Array(kept)
-    this.#code = new Uint8Array(kept)
+    const room = Math.min(kept, NOTES_FIRST_ROOM)
+    this.#page = new Float64Array(room)
+    this.#t_ns = new Float64Array(room)
+    this.#code = new Uint8Array(room)
   }
 
   /** The newest note of `page` among those kept, if any (a scan of the ring: a failure's path). */
@@ -113,11 +117,26 @@ export class HandlerNotes {
 
   /** Notes `action` (a HandlerAction other than Other) on a fault of `kind` at `page` (a guest page). */
   set(page: number, t_ns: number, kind: number, action: number): void {
+    if (this.#written === this.#page.length && this.#written < this.kept) this.#grow()
     const slot = this.#written % this.kept
     this.#page[slot] = page
     this.#t_ns[slot] = t_ns
     this.#code[slot] = (kind << 4) | action
     this.#written++
+  }
+
+  /** Doubles the arrays (up to `kept`); the ring has not wrapped yet, so slots keep their index. */
+  #grow(): void {
+    const room = Math.min(this.kept, this.#page.length * 2)
+    const page = new Float64Array(room)
+    const t_ns = new Float64Array(room)
+    const code = new Uint8Array(room)
+    page.set(this.#page)
+    t_ns.set(this.#t_ns)
+    code.set(this.#code)
+    this.#page = page
+    this.#t_ns = t_ns
+    this.#code = code
   }
 
   /** Notes a message of another kind, with its own text (`page` may lie outside guest memory). */

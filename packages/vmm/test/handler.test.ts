@@ -48,6 +48,19 @@ describe("HandlerNotes (the fault handler's last action per page)", () => {
     ])
   })
 
+  it("the ring grows past its first room without losing a note, then drops the oldest at `kept`", () => {
+    const kept = 1_000 // more than the 256 slots it starts with, and not a power of two
+    const notes = new HandlerNotes(kept)
+    for (let i = 0; i < kept; i++) notes.set(i, 10 * i, 0, HandlerAction.ZeroFilled)
+    expect(notes.kept_since_ns).toBe(Number.NEGATIVE_INFINITY)
+    for (const i of [0, 255, 256, 511, 512, 999]) expect(notes.get(i)?.t_ns).toBe(10 * i)
+    for (let i = kept; i < kept + 300; i++) notes.set(i, 10 * i, 1, HandlerAction.RwpResolved)
+    expect(notes.get(299)).toBeUndefined()
+    expect(notes.get(300)?.t_ns).toBe(3_000)
+    expect(notes.get(1_299)?.kind).toBe("rwp")
+    expect(notes.kept_since_ns).toBe(3_000)
+  })
+
   it("a message of another kind keeps its own text, also for an address outside guest memory", () => {
     const notes = new HandlerNotes()
     notes.setOther(2, 50, "ignored a message at 4096")
