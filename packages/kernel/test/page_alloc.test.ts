@@ -49,4 +49,15 @@ describe("FrameTable", () => {
       )
     )
   })
+
+  it("counts references in 16 bits: the 65536th is an error, not a wrap to a free frame", () => {
+    const t = new FrameTable(4)
+    const pfn = t.alloc(9)
+    for (let i = 1; i < 0xffff; i++) t.get(pfn)
+    expect(t.refs[pfn]).toBe(0xffff)
+    expect(() => t.get(pfn)).toThrow("get_page: pfn 1 has 65536 references")
+    const other = t.alloc(1)
+    t.put(other)
+    expect(() => t.put(other)).toThrow("put_page: pfn 2 has no reference")
+  })
 })

@@ -1,5 +1,7 @@
 // mm/page_alloc.c, reduced to what the model needs: frames with one 32-bit word of content each
-// (a huge folio is one frame: its word stands for the whole huge page) and a reference count.
+// (a huge folio is one frame: its word stands for the whole huge page) and a 16-bit reference
+// count (a frame's references are its mappings and the page cache's: a handful; one that would
+// pass 65535 is an error, as page_ref_inc()'s overflow check is in a real kernel).
 // Typed arrays that grow by half. A caller may name the frame it would like (a page-cache page asks
 // for the frame at its file index, so that a file's pages sit in frame order, as a real kernel's
 // buddy allocator often gives; the guest's hot pages then share cache lines of frame state instead
@@ -11,7 +13,7 @@ export const ZERO_PFN = 0
 
 export class FrameTable {
   word: Uint32Array
-  refs: Int32Array
+  refs: Uint16Array
   private free_stack: Int32Array
   private nfree = 0
   private next = 1
@@ -20,7 +22,7 @@ export class FrameTable {
 
   constructor(initial = 1024) {
     this.word = new Uint32Array(initial)
-    this.refs = new Int32Array(initial)
+    this.refs = new Uint16Array(initial)
     this.free_stack = new Int32Array(64)
     this.refs[ZERO_PFN] = 1
   }
@@ -55,7 +57,8 @@ export class FrameTable {
   }
 
   get(pfn: number): void {
-    if (pfn !== ZERO_PFN) this.refs[pfn]!++
+    if (pfn === ZERO_PFN) return
+    if (++this.refs[pfn]! > 0xffff) throw new Error(`get_page: pfn ${pfn} has 65536 references`)
   }
 
   /** put_page(): drops a reference; the frame is freed at zero. */
@@ -84,7 +87,7 @@ export class FrameTable {
     const w = new Uint32Array(n)
     w.set(this.word)
     this.word = w
-    const r = new Int32Array(n)
+    const r = new Uint16Array(n)
     r.set(this.refs)
     this.refs = r
   }
