@@ -1,52 +1,42 @@
-// mm/page_alloc.ts: the frame table. A hint names the frame a caller would like (a page-cache page
-// asks for its file index); freed frames are reused last in, first out; a frame is never handed out
-// twice, however hints and frees interleave.
+// mm/page_alloc.ts: the frame table. Freed frames are reused last in, first out, then new ones
+// taken in order; a frame is never handed out twice, however allocations and frees interleave, and
+// the table is as large as the most frames in use at once.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { FrameTable, ZERO_PFN } from "../src/mm/page_alloc.ts"
 
 describe("FrameTable", () => {
-  it("gives the hinted frame when it is free, else the last freed, else the next never used", () => {
+  it("gives the last freed frame, else the next never used; never the zero page", () => {
     const t = new FrameTable(4)
-    expect(t.alloc(7, 10)).toBe(10) // beyond the table: it grows
-    expect(t.word[10]).toBe(7)
-    expect(t.alloc(1)).toBe(1)
-    expect(t.alloc(2, 10)).toBe(2) // 10 is taken: the next never used
+    expect([t.alloc(7), t.alloc(8), t.alloc(9)]).toEqual([1, 2, 3])
+    expect(t.word[1]).toBe(7)
     t.put(1)
-    expect(t.alloc(3, 10)).toBe(1) // the last freed
-    expect(t.alloc(4, ZERO_PFN)).toBe(3) // the zero page is never a hint
+    t.put(3)
+    expect(t.alloc(4)).toBe(3) // the last freed
+    expect(t.alloc(5)).toBe(1)
+    expect(t.alloc(6)).toBe(4) // beyond the first 4 slots: it grows
+    expect(t.word[4]).toBe(6)
+    expect(t.used).toBe(4)
   })
 
-  it("skips free-stack entries a hint took, and bump entries a hint took", () => {
-    const t = new FrameTable(4)
-    expect(t.alloc(0)).toBe(1)
-    t.put(1)
-    expect(t.alloc(0, 1)).toBe(1) // the hint takes the freed frame
-    expect(t.alloc(0, 2)).toBe(2)
-    expect(t.alloc(0)).toBe(3) // 1 sits in the free stack but is in use, 2 was taken by a hint
-  })
-
-  it("never hands out a frame in use, over any sequence of hinted and plain allocations and frees", () => {
+  it("never hands out a frame in use, and holds no more slots than half again the most in use", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.oneof(fc.record({ hint: fc.integer({ min: 0, max: 40 }) }), fc.record({ free: fc.nat() })), {
-          maxLength: 200
-        }),
-        (ops) => {
-          const t = new FrameTable(8)
-          const live: number[] = []
-          for (const op of ops) {
-            if ("hint" in op) {
-              const pfn = t.alloc(5, op.hint)
-              expect(pfn).not.toBe(ZERO_PFN)
-              expect(live).not.toContain(pfn)
-              if (op.hint >= 1 && !live.includes(op.hint)) expect(pfn).toBe(op.hint)
-              live.push(pfn)
-            } else if (live.length > 0) t.put(live.splice(op.free % live.length, 1)[0]!)
-          }
-          expect(t.used).toBe(live.length)
+      fc.property(fc.array(fc.oneof(fc.constant(-1), fc.nat()), { maxLength: 300 }), (ops) => {
+        const t = new FrameTable(8)
+        const live: number[] = []
+        let most = 0
+        for (const op of ops) {
+          if (op === -1) {
+            const pfn = t.alloc(5)
+            expect(pfn).not.toBe(ZERO_PFN)
+            expect(live).not.toContain(pfn)
+            live.push(pfn)
+            most = Math.max(most, live.length)
+          } else if (live.length > 0) t.put(live.splice(op % live.length, 1)[0]!)
         }
-      )
+        expect(t.used).toBe(live.length)
+        expect(t.word.length).toBeLessThanOrEqual(Math.max(8, Math.ceil((most + 1) * 1.5)))
+      })
     )
   })
 

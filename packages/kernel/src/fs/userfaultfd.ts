@@ -320,7 +320,7 @@ function mfill_one(mm: Mm, vma: Vma, addr: number, word: number, wp: boolean): b
     const idx = Math.floor(vma.offset(addr) / file.page_bytes)
     const e = file.cache[idx]!
     if (cacheHasPage(e) || cacheIsSwap(e)) return false // shmem: already in the page cache
-    const pfn = mm.frames.alloc(word, idx + 1)
+    const pfn = mm.frames.alloc(word)
     file.cache[idx] = pageEntry(pfn)
     mm.frames.get(pfn)
     mm.pt.set(s, huge | F_PRESENT | F_YOUNG | F_DIRTY | (wp ? 0 : writableFor(vma, 0)) | uffd, pfn)

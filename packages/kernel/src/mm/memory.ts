@@ -477,7 +477,7 @@ function do_shared_fault(
   if (!cacheHasPage(e)) {
     if (cacheIsSwap(e)) {
       const slot = cacheSlot(e)
-      e = pageEntry(mm.frames.alloc(mm.swap.load(slot), idx + 1))
+      e = pageEntry(mm.frames.alloc(mm.swap.load(slot)))
       mm.swap.free(slot)
       mm.stats.swapins++
       st.access_flags |= ACCESS_F_SWAPIN
@@ -487,7 +487,7 @@ function do_shared_fault(
         return handle_userfault(mm, task, vma, addr, VM_UFFD_MISSING, write, user)
       }
       // the frame at the page's file index if free: a file's pages in frame order (page_alloc.ts)
-      e = pageEntry(mm.frames.alloc(0, idx + 1))
+      e = pageEntry(mm.frames.alloc(0))
     }
     file.cache[idx] = e
   }

@@ -87,6 +87,14 @@ export class Mm {
     this.page_shift = features.page_shift
     this.inv_page_size = 1 / features.page_size
     this.pt = new PageTables(features.page_size, features.pmd_size)
+    // the PMD slots of the VMAs that map PTEs (hugetlb maps PMD and PUD leaves): a bound on the PTE
+    // tables in use, however they are touched (slots two VMAs share count twice)
+    this.pt.tables_wanted = () => {
+      const pmd = this.pt.pmd_size
+      let n = 0
+      for (const v of this.vmas.list) if (!v.hugetlb) n += Math.floor((v.end - 1) / pmd) - Math.floor(v.start / pmd) + 1
+      return n
+    }
     this.tlbs = []
     for (let i = 0; i < vcpus; i++) {
       const t = new Tlb(tlb.entries, tlb.ways)

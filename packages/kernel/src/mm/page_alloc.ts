@@ -1,12 +1,13 @@
 // mm/page_alloc.c, reduced to what the model needs: frames with one 32-bit word of content each
 // (a huge folio is one frame: its word stands for the whole huge page) and a 16-bit reference
 // count (a frame's references are its mappings and the page cache's: a handful; one that would
-// pass 65535 is an error, as page_ref_inc()'s overflow check is in a real kernel).
-// Typed arrays that grow by half. A caller may name the frame it would like (a page-cache page asks
-// for the frame at its file index, so that a file's pages sit in frame order, as a real kernel's
-// buddy allocator often gives; the guest's hot pages then share cache lines of frame state instead
-// of being scattered in first-touch order); otherwise freed frames are reused last-in first-out,
-// then new ones taken in order. Either way every pfn is a pure function of the run.
+// pass 65535 is an error, as page_ref_inc()'s overflow check is in a real kernel). Typed arrays
+// that grow by half. Freed frames are reused last-in first-out, then new ones taken in order, so
+// every pfn is a pure function of the run and the table is as large as the most frames ever in use
+// at once: a guest whose cold memory is evicted holds frames for its resident pages only. (Until
+// 2026-12-04 a page-cache page asked for the frame at its file index, for locality of the frame
+// words; W1 and W2 did not measurably gain from it, and it made the table as large as the largest
+// file index touched: 6 B per page of a 64 GiB guest a tenth resident, instead of under 1.)
 
 /** The shared zero page (mm/memory.c: my_zero_pfn). Always reads 0, never freed. */
 export const ZERO_PFN = 0
@@ -27,33 +28,14 @@ export class FrameTable {
     this.refs[ZERO_PFN] = 1
   }
 
-  /**
-   * alloc_pages(): a frame holding `word`, with one reference: frame `hint` if it is free (hint >= 1),
-   * else the last freed, else the next never used.
-   */
-  alloc(word: number, hint = 0): number {
-    let pfn: number
-    if (hint >= 1 && (hint >= this.word.length || this.refs[hint] === 0)) {
-      pfn = hint
-      while (pfn >= this.word.length) this.grow()
-    } else pfn = this.take()
+  /** alloc_pages(): a frame holding `word`, with one reference: the last freed, else the next never used. */
+  alloc(word: number): number {
+    const pfn = this.nfree > 0 ? this.free_stack[--this.nfree]! : this.next++
+    if (pfn >= this.word.length) this.grow()
     this.word[pfn] = word
     this.refs[pfn] = 1
     this.used++
     return pfn
-  }
-
-  /** A free frame: the free stack skips frames a hint has taken since they were freed. */
-  private take(): number {
-    while (this.nfree > 0) {
-      const pfn = this.free_stack[--this.nfree]!
-      if (this.refs[pfn] === 0) return pfn
-    }
-    for (;;) {
-      const pfn = this.next++
-      if (pfn >= this.word.length) this.grow()
-      if (this.refs[pfn] === 0) return pfn
-    }
   }
 
   get(pfn: number): void {

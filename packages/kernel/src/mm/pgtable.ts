@@ -114,6 +114,12 @@ export class PageTables {
   private readonly pool_tables: (PteTable | undefined)[] = []
   private readonly pool_free: number[] = []
   private pool_next = 0
+  /**
+   * How many PTE tables the mappings could need at most (the mm counts its VMAs' PMD slots): the
+   * pool grows by half, but never past this while it holds, so a 64 GiB guest's tables are not
+   * followed by up to half as many again of unused pool.
+   */
+  tables_wanted: () => number = () => Number.POSITIVE_INFINITY
 
   constructor(page_size: number, pmd_size: number) {
     this.page_size = page_size
@@ -174,10 +180,15 @@ export class PageTables {
     if (o >= 0 && o < this.window_pte.length) this.window_pte[o] = 0
   }
 
-  /** A pool half as large again, every live table's arrays re-pointed into it. */
+  /**
+   * A pool half as large again (or as large as `tables_wanted`, if that is less and still more than
+   * the tables handed out), every live table's arrays re-pointed into it.
+   */
   private growPool(): void {
     const n = this.ptrs_per_pte
-    const tables = Math.max(POOL_TABLES_MIN, Math.ceil((this.pool_flags.length / n) * 1.5))
+    const grown = Math.max(POOL_TABLES_MIN, Math.ceil((this.pool_flags.length / n) * 1.5))
+    const wanted = this.tables_wanted()
+    const tables = wanted >= this.pool_next ? Math.min(grown, wanted) : grown
     const f = new Uint16Array(tables * n)
     f.set(this.pool_flags)
     const v = new Int32Array(tables * n)
