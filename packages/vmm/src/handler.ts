@@ -272,8 +272,8 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
       observer.vmmError(`UFFDIO_COPY to page ${page}: ${r.errno}`)
       return false
     }
-    pages.populated[page] = 1
-    pages.evicted[page] = 0
+    pages.populated.set(page, true)
+    pages.evicted.set(page, false)
     observer.populated(page, word, from_storage)
     return false
   }
@@ -298,7 +298,7 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
         const at = layout.guest_mem + page * pb
         if (kind === KIND_RWP) {
           state.rwp_messages++
-          if (pages.evicting[page] === 1 && bug !== "handler-resolves-evicting") {
+          if (pages.evicting.get(page) && bug !== "handler-resolves-evicting") {
             state.rwp_left++
             note(page, t, kind, HandlerAction.LeftToWake)
             continue
@@ -317,7 +317,7 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
           // a page this batch already answered or queued (a linear search: a batch is small)
           if (queued.includes(page)) continue
           queued.push(page)
-          if (pages.evicted[page] === 1) {
+          if (pages.evicted.get(page)) {
             const done_ns = device.submit(t, pb)
             readPages.push(page)
             readDone.push(done_ns)

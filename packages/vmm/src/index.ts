@@ -16,7 +16,7 @@ export type {
   VmmHost,
   VmmObserver
 } from "./host.ts"
-export { markRegions, type PageRange, rangesWhere, VmmPages } from "./pages.ts"
+export { markRegions, PageBits, type PageRange, rangesWhere, VmmPages } from "./pages.ts"
 export {
   chooseTracker,
   type MemorySpec,

@@ -1,5 +1,5 @@
-// The VMM's own per-page bookkeeping (typed arrays, one byte per guest page each): what it put in
-// memory, what it evicted to storage, what it is evicting right now, and each page's age in cycles.
+// The VMM's own per-page bookkeeping: what it put in memory, what it evicted to storage and what it
+// is evicting right now (a bit per guest page each), and each page's age in cycles (a byte).
 import { assert } from "./assert.ts"
 
 /** A run of pages [first, first + count). */
@@ -8,25 +8,66 @@ export interface PageRange {
   readonly count: number
 }
 
+/** A bit per page (bit p % 32 of word p >> 5): 1/8 B per page where a byte array took 1. */
+export class PageBits {
+  readonly count: number
+  readonly words: Uint32Array
+
+  constructor(count: number) {
+    this.count = count
+    this.words = new Uint32Array(Math.ceil(count / 32))
+  }
+
+  get(p: number): boolean {
+    return (this.words[p >>> 5]! & (1 << (p & 31))) !== 0
+  }
+
+  set(p: number, on: boolean): void {
+    if (on) this.words[p >>> 5]! |= 1 << (p & 31)
+    else this.words[p >>> 5]! &= ~(1 << (p & 31))
+  }
+
+  /** Sets or clears the pages of `r`. */
+  setRange(r: PageRange, on: boolean): void {
+    for (let p = r.first, end = r.first + r.count; p < end; p++) this.set(p, on)
+  }
+
+  fill(on: boolean): void {
+    this.words.fill(on ? 0xffffffff : 0)
+  }
+
+  /** A copy, for a judgement against the state at one moment. */
+  copy(): PageBits {
+    const c = new PageBits(this.count)
+    c.words.set(this.words)
+    return c
+  }
+}
+
 /** Per-page state of the VMM, indexed by guest page (tracking page: huge page for hugetlb). */
 export class VmmPages {
   readonly count: number
   /** The VMM populated the page (UFFDIO_COPY) and has not evicted it since. */
-  readonly populated: Uint8Array
+  readonly populated: PageBits
   /** The page's content is in storage and not in memory (set at the punch, cleared at fault-back). */
-  readonly evicted: Uint8Array
+  readonly evicted: PageBits
   /** The page is between its scan and its wake: a sync RWP fault on it is left to the wake. */
-  readonly evicting: Uint8Array
+  readonly evicting: PageBits
   /** Cycles since the tracker last judged the page accessed (saturates at 255). */
   readonly age: Uint8Array
 
   constructor(count: number) {
     assert(Number.isInteger(count) && count >= 1, `VmmPages of ${count} pages`)
     this.count = count
-    this.populated = new Uint8Array(count)
-    this.evicted = new Uint8Array(count)
-    this.evicting = new Uint8Array(count)
+    this.populated = new PageBits(count)
+    this.evicted = new PageBits(count)
+    this.evicting = new PageBits(count)
     this.age = new Uint8Array(count)
+  }
+
+  /** Bytes of state (the bench counts them). */
+  bytes(): number {
+    return this.populated.words.byteLength * 3 + this.age.byteLength
   }
 
   /** Marks the pages of `ranges` accessed (age 0) when `hot` says so, older by one otherwise. */
@@ -34,12 +75,8 @@ export class VmmPages {
     const age = this.age
     for (let p = 0; p < this.count; p++) {
       if (hot[p] === 1) age[p] = 0
-      else if (age[p] < 255) age[p]++
+      else if (age[p]! < 255) age[p]!++
     }
-  }
-
-  setRange(arr: Uint8Array, r: PageRange, v: number): void {
-    arr.fill(v, r.first, r.first + r.count)
   }
 }
 

@@ -13,7 +13,7 @@ import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
 import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
-import { markRegions, type PageRange, rangesWhere } from "./pages.ts"
+import { markRegions, type PageBits, type PageRange, rangesWhere } from "./pages.ts"
 import { type ByteRange, syscalls } from "./sys.ts"
 
 /** The tracker's state, for the trace, the wait-for chain and the metrics. */
@@ -28,6 +28,12 @@ export class TrackerState {
   eviction_ns = 0
 }
 
+/** Membership in `bits`, as the victim selection asks it. */
+const inBits =
+  (bits: PageBits) =>
+  (p: number): boolean =>
+    bits.get(p)
+
 /** The tracker thread of `host` (spawn it with Sim.Scheduler.spawn). */
 export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void, never, Sim.Services> {
   const sys = syscalls(host)
@@ -37,7 +43,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   const hot = new Uint8Array(layout.pages)
   /** The previous cycle's judgement (only for the deliberate bug tracker-stale-scan). */
   const previous = new Uint8Array(config.bug === "tracker-stale-scan" ? layout.pages : 0)
-  const present = new Uint8Array(layout.pages)
+  /** What PAGE_IS_PRESENT found (anonymous memory only: a file's are the VMM's own populated bits). */
+  const present = new Uint8Array(layout.backing === "anon" ? layout.pages : 0)
   const byteRange = (r: PageRange): ByteRange => ({ start: layout.guest_mem + r.first * pb, len: r.count * pb })
 
   const check = (what: string, r: { ok: boolean; errno?: string }) => {
@@ -100,9 +107,9 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
 
   /** Pages the VMM may evict: populated ones (what it copied in; for anon, what is present now). */
   const populatedSet = Effect.gen(function* () {
-    if (layout.backing !== "anon") return pages.populated
+    if (layout.backing !== "anon") return inBits(pages.populated)
     yield* scanInto(present, K.PAGE_IS_PRESENT, 0)
-    return present
+    return (p: number) => present[p] === 1
   })
 
   /** A range whose pwrite is in flight: its words were read from io_mem when it was submitted. */
@@ -147,22 +154,22 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       yield* sys.sleep(w.done - (yield* sys.now))
       // the copy is in storage before the punch: a MISSING fault from the punch on must find it there
       // (marking after the punch lets a fault in between be answered with a zero page)
-      for (let i = 0; i < r.count; i++) if (pages.populated[r.first + i] === 1) pages.evicted[r.first + i] = 1
+      for (let i = 0; i < r.count; i++) if (pages.populated.get(r.first + i)) pages.evicted.set(r.first + i, true)
       // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
       state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (punching)`
       if (config.bug !== "tracker-skips-punch")
         check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(r.first * pb, r.count * pb))
       for (let i = 0; i < r.count; i++) {
         const p = r.first + i
-        const resident = pages.populated[p] === 1
+        const resident = pages.populated.get(p)
         if (resident) {
-          pages.evicted[p] = 1
+          pages.evicted.set(p, true)
           state.pages_evicted++
         }
-        pages.populated[p] = 0
+        pages.populated.set(p, false)
         observer.evicted(p, w.words[i]!, resident)
       }
-      pages.setRange(pages.evicting, r, 0)
+      pages.evicting.setRange(r, false)
       // the punch does not iterate fault_pending_wqh: wake the vCPUs blocked on this range
       if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
       state.ranges_evicted++
@@ -181,7 +188,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       }
       state.pages_evicted += Math.ceil(bytes / pb)
       for (let i = 0; i < r.count; i++) observer.evicted(r.first + i, 0, true)
-      pages.setRange(pages.evicting, r, 0)
+      pages.evicting.setRange(r, false)
       if (wake && config.bug !== "tracker-forgets-wake") check("UFFDIO_WAKE", yield* sys.ioctl.wake(byteRange(r)))
     })
 
@@ -192,7 +199,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
    */
   const evictAll = (victims: readonly PageRange[], wake: boolean) =>
     Effect.gen(function* () {
-      for (const r of victims) pages.setRange(pages.evicting, r, 1)
+      for (const r of victims) pages.evicting.setRange(r, true)
       if (layout.backing === "anon") {
         for (const r of victims) {
           state.doing = `evicting pages ${r.first}..${r.first + r.count - 1}`
@@ -207,13 +214,13 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
         state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (pwrite)`
         const w = yield* submitPwrite(r)
         if (w !== null) inflight.push(w)
-        else pages.setRange(pages.evicting, r, 0)
+        else pages.evicting.setRange(r, false)
       }
       while (inflight.length > 0) yield* completePwrite(inflight.shift()!, wake)
     })
 
   /** Ages every page by the judgement in `hot` and returns the victims among `candidates`. */
-  const victimsOf = (candidates: Uint8Array | null) => {
+  const victimsOf = (candidates: ((p: number) => boolean) | null) => {
     pages.age_cycle(hot)
     const age = pages.age
     const min = config.cold_age
@@ -221,8 +228,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     // storage: a pwrite of such a hole would overwrite the stored copy with a zero page
     const stored = pages.evicted
     return candidates === null
-      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p] >= min && stored[p] === 0)
-      : rangesWhere(layout.pages, (p) => candidates[p] === 1 && hot[p] === 0 && age[p] >= min)
+      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p]! >= min && !stored.get(p))
+      : rangesWhere(layout.pages, (p) => candidates(p) && hot[p] === 0 && age[p]! >= min)
   }
 
   /** UFFDIO_SET_MODE(sync) before eviction (skipped by the deliberate bug tracker-evicts-async). */
@@ -245,7 +252,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       state.estimated_sum += layout.pages - cold
       const victims = victimsOf(null)
       // the cold pages are under eviction from here: a sync fault on one is left to the wake
-      for (const r of victims) pages.setRange(pages.evicting, r, 1)
+      for (const r of victims) pages.evicting.setRange(r, true)
       yield* toSync
       t_sync.t = yield* sys.now
       yield* evictAll(victims, true)
@@ -259,10 +266,10 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       // pwrite and the punch would be lost, the cold-scan race again). Pages the scan finds hot
       // cannot fault (they are unprotected); a fault left on a page that is then kept (younger than
       // cold_age) is released by the SET_MODE(async) below, which wakes every waiter.
-      pages.evicting.fill(1)
+      pages.evicting.fill(true)
       // and only what was in memory at the scan can be judged by it: a page the fault handler copies
       // in after the walk is unprotected (a write to it would not trap) and the scan never saw it
-      const atScan = layout.backing === "anon" ? null : pages.populated.slice()
+      const atScan = layout.backing === "anon" ? null : inBits(pages.populated.copy())
       let n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
       if (config.bug === "tracker-stale-scan") {
         // the deliberate bug: judge this cycle by the previous cycle's scan
@@ -275,7 +282,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       observer.scanned(hot, n, "hot")
       state.estimated_sum += n
       const victims = victimsOf(atScan ?? (yield* populatedSet))
-      pages.evicting.fill(0)
+      pages.evicting.fill(false)
       yield* evictAll(victims, true)
     }
     state.doing = "switching back to async mode"

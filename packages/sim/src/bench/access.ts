@@ -195,8 +195,7 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     return cold
   }
 
-  const stateBytes = (): number =>
-    kernel.state_bytes() + gt.words.byteLength + mem.flags.byteLength + pages.populated.byteLength * 4
+  const stateBytes = (): number => kernel.state_bytes() + gt.words.byteLength + mem.flags.byteLength + pages.bytes()
 
   const run = (): AccessBenchResult => {
     const unTap = tapKernel(kernel, checker)

@@ -26,15 +26,14 @@ export function waitForChain(c: ChainContext, vcpu: number, b: BlockedAccess): s
     `it waits on ${waitsOn(b)}`
   ]
   const e = kernel.pagemap_read(layout.guest_mem + p * layout.page_bytes)
-  const vmm =
-    pages.evicted[p] === 1
-      ? "the VMM has it in storage"
-      : pages.populated[p] === 1
-        ? "the VMM populated it (UFFDIO_COPY)"
-        : "the VMM has not populated it"
+  const vmm = pages.evicted.get(p)
+    ? "the VMM has it in storage"
+    : pages.populated.get(p)
+      ? "the VMM populated it (UFFDIO_COPY)"
+      : "the VMM has not populated it"
   links.push(
     `page ${p}: ${e.present ? "present" : "not present"}${e.uffd ? ", RWP-protected (pagemap bit 57)" : ""}${e.swapped ? ", in swap" : ""}; ` +
-      `${vmm}${pages.evicting[p] === 1 ? ", under eviction" : ""}`
+      `${vmm}${pages.evicting.get(p) ? ", under eviction" : ""}`
   )
   if (layout.uffd >= 0) {
     const h = c.handler.last.get(p)

@@ -448,7 +448,7 @@ export class Checker implements KernelTapListener {
     const resident = e.present || io
     if (layout.backing === "anon") {
       if (e.present && e.swapped) this.#twoPlaces(p, "resident and in swap")
-    } else if (was_resident && resident && pages.evicted[p] === 1) {
+    } else if (was_resident && resident && pages.evicted.get(p)) {
       this.#twoPlaces(p, "resident (mapped after the hole punch) and in storage")
     }
   }
@@ -480,7 +480,7 @@ export class Checker implements KernelTapListener {
       const io = layout.io_mem >= 0 ? kernel.pagemap_read(layout.io_mem + p * pb).present : false
       const resident = e.present || io ? 1 : 0
       const swapped = e.swapped ? 1 : 0
-      const stored = layout.backing === "anon" ? 0 : pages.evicted[p]
+      const stored = layout.backing !== "anon" && pages.evicted.get(p) ? 1 : 0
       const places = resident + swapped + stored
       const why =
         places > 1
