@@ -87,9 +87,13 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       return markRegions(regions, layout.guest_mem, pb, out, whole)
     })
 
-  /** idle-page: hot[p] = 1 for a tracking page that is mapped and no longer idle; the count. */
-  const idleBits = new Uint8Array(layout.size / host.kernel.page_size)
-  const mapped = new Uint8Array(layout.pages)
+  /**
+   * idle-page: hot[p] = 1 for a tracking page that is mapped and no longer idle; the count. Its two
+   * arrays (a byte per base page and per tracking page) exist only for that tracker.
+   */
+  const idle = config.tracker === "idle-page"
+  const idleBits = new Uint8Array(idle ? layout.size / host.kernel.page_size : 0)
+  const mapped = new Uint8Array(idle ? layout.pages : 0)
   const idleInto = (out: Uint8Array) =>
     Effect.gen(function* () {
       yield* scanInto(mapped, K.PAGE_IS_PRESENT, 0)
