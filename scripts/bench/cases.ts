@@ -10,7 +10,7 @@ import { Engine } from "@rwpsim/sched"
 import { parseScenario, type Scenario } from "@rwpsim/scenario"
 import { ACCESS_BENCH_DEFAULTS, type AccessBenchWorkload, prepareAccessBench, runScenario } from "@rwpsim/sim"
 import { setupMemory } from "@rwpsim/vmm"
-import { SIM_BYTES_PER_PAGE, SIM_FIXED_BYTES } from "./state.ts"
+import { SIM_FIXED_BYTES, simBytesPerPage } from "./state.ts"
 
 export interface CaseRow {
   readonly case: string
@@ -222,15 +222,18 @@ export function workloadCase(
   const pages = w.memory.size / (w.memory.backing === "hugetlb" ? w.memory.hugepage_size : scenario.machine.page_size)
   const k = kernel as K.Kernel | null
   const rss = rssBytes()
-  const stateBytes = (k === null ? 0 : k.state_bytes()) + SIM_BYTES_PER_PAGE * pages + SIM_FIXED_BYTES
+  const sim = simBytesPerPage(w)
+  const stateBytes = (k === null ? 0 : k.state_bytes()) + sim * pages + SIM_FIXED_BYTES
   return {
     case: name,
     accesses_per_s: perSecond(accesses, t.wall_ms),
     events_per_s: perSecond(engineSteps, t.wall_ms),
     virtual_per_wall: w.duration / (t.wall_ms * 1e6),
     bytes_per_page: stateBytes / pages,
-    bytes_per_page_how: `typed arrays counted: Kernel.state_bytes() (frames, page-table pool, page cache, swap) + ${SIM_BYTES_PER_PAGE} B per page outside the kernel + ${SIM_FIXED_BYTES} B per run (the fault handler's notes)`,
+    bytes_per_page_how: `typed arrays counted: Kernel.state_bytes() (frames, page-table pool, page cache, swap) + ${sim} B per page outside the kernel (scripts/bench/state.ts) + ${SIM_FIXED_BYTES} B per run at most (the fault handler's notes)`,
     state_bytes_per_page: stateBytes / pages,
+    kernel_bytes_per_page: (k === null ? 0 : k.state_bytes()) / pages,
+    outside_bytes_per_page: sim + SIM_FIXED_BYTES / pages,
     rss_growth_per_page: (rss - rss0) / pages,
     rss_bytes: rss,
     wall_ms: t.wall_ms,

@@ -2,7 +2,7 @@
 // own page bookkeeping, and the simulation around it (the driver that retries woken vCPUs, pauses
 // them, and the observer that checks invariants and counts metrics). The sim package provides it.
 import type { Kernel } from "@rwpsim/kernel"
-import type { VmmPages } from "./pages.ts"
+import type { PageBits, VmmPages } from "./pages.ts"
 import type { StorageDevice, StorageObject } from "./storage.ts"
 
 /** Trackers a VMM can run (spec `vmm.tracker`). */
@@ -69,8 +69,8 @@ export interface VmmConfig {
 export interface VmmObserver {
   /** A cycle's detection window starts (the protect, write-protect or idle marking just returned). */
   cycleStart(tracker: TrackerKind): void
-  /** The tracker's judgement of the cycle that just ended: `hot[p]` = judged accessed. */
-  scanned(hot: Uint8Array, hot_pages: number, reported: "hot" | "cold"): void
+  /** The tracker's judgement of the cycle that just ended: `hot.get(p)` = judged accessed. */
+  scanned(hot: PageBits, hot_pages: number, reported: "hot" | "cold"): void
   /** UFFDIO_RWPROTECT(MODE_RWP) over [start, start + len) returned. */
   protected(start: number, len: number): void
   /** The mode the VMM set with UFFDIO_SET_MODE (true: RWP_ASYNC on). */

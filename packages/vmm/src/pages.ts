@@ -1,5 +1,6 @@
 // The VMM's own per-page bookkeeping: what it put in memory, what it evicted to storage and what it
-// is evicting right now (a bit per guest page each), and each page's age in cycles (a byte).
+// is evicting right now (a bit per guest page each), and, when a page must stay cold for more than
+// one cycle, its age in cycles.
 import { assert } from "./assert.ts"
 
 /** A run of pages [first, first + count). */
@@ -36,6 +37,19 @@ export class PageBits {
     this.words.fill(on ? 0xffffffff : 0)
   }
 
+  /** Flips every page's bit. */
+  invert(): void {
+    const w = this.words
+    for (let i = 0; i < w.length; i++) w[i] = ~w[i]!
+  }
+
+  /** Pages whose bit is set. */
+  countSet(): number {
+    let n = 0
+    for (let p = 0; p < this.count; p++) if (this.get(p)) n++
+    return n
+  }
+
   /** A copy, for a judgement against the state at one moment. */
   copy(): PageBits {
     const c = new PageBits(this.count)
@@ -53,30 +67,52 @@ export class VmmPages {
   readonly evicted: PageBits
   /** The page is between its scan and its wake: a sync RWP fault on it is left to the wake. */
   readonly evicting: PageBits
-  /** Cycles since the tracker last judged the page accessed (saturates at 255). */
-  readonly age: Uint8Array
+  /** Cycles a page must go unaccessed before it is a victim (spec `vmm.cold_age`). */
+  readonly cold_age: number
+  /** Cycles since the tracker last judged the page accessed, up to cold_age; none for cold_age 1. */
+  readonly #age: Uint8Array | Uint16Array | Uint32Array | null
 
-  constructor(count: number) {
+  constructor(count: number, cold_age = 1) {
     assert(Number.isInteger(count) && count >= 1, `VmmPages of ${count} pages`)
+    assert(Number.isInteger(cold_age) && cold_age >= 1, `cold_age ${cold_age}`)
     this.count = count
+    this.cold_age = cold_age
     this.populated = new PageBits(count)
     this.evicted = new PageBits(count)
     this.evicting = new PageBits(count)
-    this.age = new Uint8Array(count)
+    this.#age =
+      cold_age === 1
+        ? null
+        : cold_age <= 0xff
+          ? new Uint8Array(count)
+          : cold_age <= 0xffff
+            ? new Uint16Array(count)
+            : new Uint32Array(count)
   }
 
   /** Bytes of state (the bench counts them). */
   bytes(): number {
-    return this.populated.words.byteLength * 3 + this.age.byteLength
+    return this.populated.words.byteLength * 3 + (this.#age?.byteLength ?? 0)
   }
 
-  /** Marks the pages of `ranges` accessed (age 0) when `hot` says so, older by one otherwise. */
-  age_cycle(hot: Uint8Array): void {
-    const age = this.age
+  /**
+   * A page `hot` judged accessed is age 0, any other a cycle older (counted up to cold_age, all a
+   * victim needs). With cold_age 1 (the default) no ages are kept: a page is old enough when this
+   * cycle did not find it accessed.
+   */
+  age_cycle(hot: PageBits): void {
+    const age = this.#age
+    if (age === null) return
+    const most = this.cold_age
     for (let p = 0; p < this.count; p++) {
-      if (hot[p] === 1) age[p] = 0
-      else if (age[p]! < 255) age[p]!++
+      if (hot.get(p)) age[p] = 0
+      else if (age[p]! < most) age[p]!++
     }
+  }
+
+  /** The page has gone untouched for cold_age cycles, this one included (after age_cycle). */
+  old_enough(hot: PageBits, p: number): boolean {
+    return this.#age === null ? !hot.get(p) : this.#age[p]! >= this.cold_age
   }
 }
 
@@ -96,12 +132,12 @@ export function rangesWhere(count: number, pick: (p: number) => boolean): PageRa
   return out
 }
 
-/** Sets mark[p] = 1 for every page covered by [start, end) address regions of a scan. */
+/** Sets page p's bit in `mark` for every page covered by [start, end) address regions of a scan. */
 export function markRegions(
   regions: readonly { readonly start: number; readonly end: number }[],
   base: number,
   page_bytes: number,
-  mark: Uint8Array,
+  mark: PageBits,
   /** Mark only the tracking pages a region covers whole (a split THP is cold only if all of it is). */
   whole = false
 ): number {
@@ -110,10 +146,10 @@ export function markRegions(
     const lo = (r.start - base) / page_bytes
     const hi = (r.end - base) / page_bytes
     const first = Math.max(0, whole ? Math.ceil(lo) : Math.floor(lo))
-    const last = Math.min(mark.length, whole ? Math.floor(hi) : Math.ceil(hi))
+    const last = Math.min(mark.count, whole ? Math.floor(hi) : Math.ceil(hi))
     for (let p = first; p < last; p++) {
-      if (mark[p] === 0) n++
-      mark[p] = 1
+      if (!mark.get(p)) n++
+      mark.set(p, true)
     }
   }
   return n

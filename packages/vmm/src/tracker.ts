@@ -13,7 +13,7 @@ import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
 import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
-import { markRegions, type PageBits, type PageRange, rangesWhere } from "./pages.ts"
+import { markRegions, PageBits, type PageRange, rangesWhere } from "./pages.ts"
 import { type ByteRange, syscalls } from "./sys.ts"
 
 /** The tracker's state, for the trace, the wait-for chain and the metrics. */
@@ -40,11 +40,12 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   const { kernel, layout, pages, observer, config, device, store } = host
   const pb = layout.page_bytes
   const all: ByteRange = { start: layout.guest_mem, len: layout.size }
-  const hot = new Uint8Array(layout.pages)
+  /** This cycle's judgement: a bit per page, set for a page judged accessed. */
+  const hot = new PageBits(layout.pages)
   /** The previous cycle's judgement (only for the deliberate bug tracker-stale-scan). */
-  const previous = new Uint8Array(config.bug === "tracker-stale-scan" ? layout.pages : 0)
+  const previous = new PageBits(config.bug === "tracker-stale-scan" ? layout.pages : 0)
   /** What PAGE_IS_PRESENT found (anonymous memory only: a file's are the VMM's own populated bits). */
-  const present = new Uint8Array(layout.backing === "anon" ? layout.pages : 0)
+  const present = new PageBits(layout.backing === "anon" ? layout.pages : 0)
   const byteRange = (r: PageRange): ByteRange => ({ start: layout.guest_mem + r.first * pb, len: r.count * pb })
 
   const check = (what: string, r: { ok: boolean; errno?: string }) => {
@@ -70,7 +71,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   })
 
   /** PAGEMAP_SCAN over guest memory into `out` (1 = in a returned region); the pages marked. */
-  const scanInto = (out: Uint8Array, category_mask: number, category_inverted: number, whole = false) =>
+  const scanInto = (out: PageBits, category_mask: number, category_inverted: number, whole = false) =>
     Effect.gen(function* () {
       const regions = yield* sys.ioctl.pagemapScan({
         start: all.start,
@@ -79,7 +80,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
         category_inverted,
         return_mask: category_mask
       })
-      out.fill(0)
+      out.fill(false)
       if (regions === null) {
         observer.vmmError("PAGEMAP_SCAN of guest memory failed")
         return 0
@@ -93,8 +94,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
    */
   const idle = config.tracker === "idle-page"
   const idleBits = new Uint8Array(idle ? layout.size / host.kernel.page_size : 0)
-  const mapped = new Uint8Array(idle ? layout.pages : 0)
-  const idleInto = (out: Uint8Array) =>
+  const mapped = new PageBits(idle ? layout.pages : 0)
+  const idleInto = (out: PageBits) =>
     Effect.gen(function* () {
       yield* scanInto(mapped, K.PAGE_IS_PRESENT, 0)
       const r = yield* sys.pageIdleRead(all, idleBits)
@@ -102,9 +103,9 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       const per = pb / host.kernel.page_size
       let n = 0
       for (let p = 0; p < layout.pages; p++) {
-        const hotp = mapped[p] === 1 && idleBits[p * per] === 0 ? 1 : 0
-        out[p] = hotp
-        n += hotp
+        const hotp = mapped.get(p) && idleBits[p * per] === 0
+        out.set(p, hotp)
+        if (hotp) n++
       }
       return n
     })
@@ -113,7 +114,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   const populatedSet = Effect.gen(function* () {
     if (layout.backing !== "anon") return inBits(pages.populated)
     yield* scanInto(present, K.PAGE_IS_PRESENT, 0)
-    return (p: number) => present[p] === 1
+    return inBits(present)
   })
 
   /** A range whose pwrite is in flight: its words were read from io_mem when it was submitted. */
@@ -226,14 +227,12 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
   /** Ages every page by the judgement in `hot` and returns the victims among `candidates`. */
   const victimsOf = (candidates: ((p: number) => boolean) | null) => {
     pages.age_cycle(hot)
-    const age = pages.age
-    const min = config.cold_age
     // cold-scan takes the scan's cold ranges as they come (holes included) but not pages already in
     // storage: a pwrite of such a hole would overwrite the stored copy with a zero page
     const stored = pages.evicted
     return candidates === null
-      ? rangesWhere(layout.pages, (p) => hot[p] === 0 && age[p]! >= min && !stored.get(p))
-      : rangesWhere(layout.pages, (p) => candidates(p) && hot[p] === 0 && age[p]! >= min)
+      ? rangesWhere(layout.pages, (p) => !hot.get(p) && pages.old_enough(hot, p) && !stored.get(p))
+      : rangesWhere(layout.pages, (p) => candidates(p) && !hot.get(p) && pages.old_enough(hot, p))
   }
 
   /** UFFDIO_SET_MODE(sync) before eviction (skipped by the deliberate bug tracker-evicts-async). */
@@ -251,7 +250,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       state.doing = "scanning for cold pages (async mode)"
       // a tracking page is cold only if none of it was accessed (a split THP's base pages differ)
       const cold = yield* scanInto(hot, K.PAGE_IS_ACCESSED, K.PAGE_IS_ACCESSED, true)
-      for (let p = 0; p < hot.length; p++) hot[p] ^= 1
+      hot.invert()
       observer.scanned(hot, layout.pages - cold, "cold")
       state.estimated_sum += layout.pages - cold
       const victims = victimsOf(null)
@@ -277,11 +276,10 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
       let n = yield* scanInto(hot, K.PAGE_IS_ACCESSED, 0)
       if (config.bug === "tracker-stale-scan") {
         // the deliberate bug: judge this cycle by the previous cycle's scan
-        const fresh = hot.slice()
-        hot.set(previous)
-        previous.set(fresh)
-        n = 0
-        for (let p = 0; p < hot.length; p++) n += hot[p]
+        const fresh = hot.copy()
+        hot.words.set(previous.words)
+        previous.words.set(fresh.words)
+        n = hot.countSet()
       }
       observer.scanned(hot, n, "hot")
       state.estimated_sum += n
@@ -304,7 +302,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     } else if (config.tracker === "idle-page") {
       state.doing = "reading the page_idle bitmap"
       n = yield* idleInto(hot)
-    } else hot.fill(0)
+    } else hot.fill(false)
     observer.scanned(hot, n, "hot")
     state.estimated_sum += n
     if (config.tracker === "none") return

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { PageBits, rangesWhere, VmmPages } from "../src/pages.ts"
+import { markRegions, PageBits, rangesWhere, VmmPages } from "../src/pages.ts"
 
 describe("PageBits (a bit per guest page)", () => {
   it("sets and clears single pages and ranges across word boundaries, and copies", () => {
@@ -49,16 +49,52 @@ describe("PageBits (a bit per guest page)", () => {
 })
 
 describe("VmmPages", () => {
-  it("holds 3 bits and an age byte per page; ages saturate at 255 and reset when hot", () => {
+  it("cold_age 1 (the default) keeps no ages: a page is old enough when this cycle judged it cold", () => {
     const pages = new VmmPages(64)
-    expect(pages.bytes()).toBe(3 * 8 + 64)
-    const hot = new Uint8Array(64)
-    hot[1] = 1
-    for (let i = 0; i < 300; i++) pages.age_cycle(hot)
-    expect([pages.age[0], pages.age[1]]).toEqual([255, 0])
-    expect(rangesWhere(64, (p) => pages.age[p] === 255)).toEqual([
-      { first: 0, count: 1 },
-      { first: 2, count: 62 }
-    ])
+    expect(pages.bytes()).toBe(3 * 8) // three bits per page, no age
+    const hot = new PageBits(64)
+    hot.set(1, true)
+    pages.age_cycle(hot)
+    expect([pages.old_enough(hot, 0), pages.old_enough(hot, 1)]).toEqual([true, false])
+  })
+
+  it("cold_age N: a page is a victim after N cycles judged cold in a row; a hot cycle starts it again", () => {
+    const pages = new VmmPages(4, 3)
+    expect(pages.bytes()).toBe(3 * 4 + 4)
+    const hot = new PageBits(4)
+    const old = () => [0, 1, 2, 3].map((p) => pages.old_enough(hot, p))
+    hot.set(1, true)
+    pages.age_cycle(hot) // ages 1 0 1 1
+    expect(old()).toEqual([false, false, false, false])
+    hot.fill(false)
+    hot.set(2, true)
+    pages.age_cycle(hot) // 2 1 0 2
+    pages.age_cycle(new PageBits(4)) // 3 2 1 3
+    expect(old()).toEqual([true, false, false, true])
+    hot.fill(false)
+    for (let i = 0; i < 500; i++) pages.age_cycle(hot) // counts no further than cold_age
+    expect(old()).toEqual([true, true, true, true])
+  })
+
+  it("a cold_age past 255 is kept in wider ages (a byte saturated at 255 and never evicted)", () => {
+    const pages = new VmmPages(2, 300)
+    expect(pages.bytes()).toBe(3 * 4 + 2 * 2)
+    const cold = new PageBits(2)
+    for (let i = 0; i < 299; i++) pages.age_cycle(cold)
+    expect(pages.old_enough(cold, 0)).toBe(false)
+    pages.age_cycle(cold)
+    expect(pages.old_enough(cold, 0)).toBe(true)
+    expect(rangesWhere(2, (p) => pages.old_enough(cold, p))).toEqual([{ first: 0, count: 2 }])
+  })
+
+  it("markRegions sets the bits of the pages a scan's regions cover and counts the newly set", () => {
+    const mark = new PageBits(16)
+    const base = 0x1000_0000
+    expect(markRegions([{ start: base + 4096, end: base + 3 * 4096 }], base, 4096, mark)).toBe(2)
+    expect(markRegions([{ start: base + 2048, end: base + 3 * 4096 + 2048 }], base, 4096, mark)).toBe(2)
+    expect(markRegions([{ start: base + 2048, end: base + 3 * 4096 + 2048 }], base, 4096, mark, true)).toBe(0)
+    expect([0, 1, 2, 3, 4].map((p) => mark.get(p))).toEqual([true, true, true, true, false])
+    mark.invert()
+    expect([mark.get(0), mark.get(4), mark.countSet()]).toEqual([false, true, 12])
   })
 })

@@ -20,7 +20,7 @@ import { default_kernel_config, detect_cpu_features } from "@rwpsim/hw"
 import * as K from "@rwpsim/kernel"
 import { Prng } from "@rwpsim/sched"
 import { DEFAULT_COSTS } from "@rwpsim/scenario"
-import { type GuestLayout, HandlerState, setupMemory, VmmPages } from "@rwpsim/vmm"
+import { type GuestLayout, HandlerState, PageBits, setupMemory, VmmPages } from "@rwpsim/vmm"
 import { Checker } from "../workload/checker.ts"
 import { CheckedMemory } from "../workload/memory.ts"
 import { tapKernel } from "../workload/tap.ts"
@@ -159,7 +159,7 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
       })
   )
   const all = { start: layout.guest_mem, end: layout.guest_mem + size }
-  const hot = new Uint8Array(spec.pages)
+  const hot = new PageBits(spec.pages)
   const scanArg: K.PmScanArg = {
     size: K.PAGEMAP_SCAN_ARG_SIZE,
     flags: 0,
@@ -179,14 +179,14 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     const r = kernel.pagemap_scan(scanArg)
     if (!r.ok) throw new Error(`PAGEMAP_SCAN: ${r.errno}`)
     let cold = 0
-    hot.fill(1)
+    hot.fill(true)
     const regions = r.regions
     for (let i = 0; i < regions.length; i++) {
       const region = regions[i]!
       const first = (region.start - all.start) / layout.page_bytes
       const n = (region.end - region.start) / layout.page_bytes
       cold += n
-      hot.fill(0, first, first + n)
+      hot.setRange({ first, count: n }, false)
     }
     checker.judged(hot)
     gt.nextCycle()

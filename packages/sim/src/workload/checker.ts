@@ -12,7 +12,7 @@ import * as K from "@rwpsim/kernel"
 import type { Kernel } from "@rwpsim/kernel"
 import type { Prng, TraceFields } from "@rwpsim/sched"
 import type { InvariantName } from "@rwpsim/scenario"
-import type { GuestLayout, HandlerState, TrackerKind, VmmPages } from "@rwpsim/vmm"
+import type { GuestLayout, HandlerState, PageBits, TrackerKind, VmmPages } from "@rwpsim/vmm"
 import { showPage, showTime } from "./format.ts"
 import { type CheckedMemory, PF_TOUCHED_AT_SCAN } from "./memory.ts"
 import type { KernelTapListener } from "./tap.ts"
@@ -395,13 +395,13 @@ export class Checker implements KernelTapListener {
   // ---- the VMM's observer (after each call's cost) -------------------------------------------
 
   /** The tracker's judgement of a cycle: no page touched since its protection may be called cold. */
-  judged(hot: Uint8Array): void {
+  judged(hot: PageBits): void {
     if (!this.active || this.#snapshot_t < 0) return
     const flags = this.#o.mem.flags
     let bad = 0
     let first = -1
     for (let p = 0; p < flags.length; p++) {
-      if ((flags[p] & PF_TOUCHED_AT_SCAN) !== 0 && hot[p] === 0) {
+      if ((flags[p] & PF_TOUCHED_AT_SCAN) !== 0 && !hot.get(p)) {
         bad++
         if (first < 0) first = p
       }

@@ -2,7 +2,7 @@
 // goes to the checker and to the cycle sums of the metrics.
 import type { GroundTruth } from "@rwpsim/guest"
 import type { TraceFields } from "@rwpsim/sched"
-import type { TrackerKind, VmmObserver } from "@rwpsim/vmm"
+import type { PageBits, TrackerKind, VmmObserver } from "@rwpsim/vmm"
 import type { Checker } from "./checker.ts"
 import type { CycleSums } from "./metrics.ts"
 
@@ -37,7 +37,7 @@ export class RunObserver implements VmmObserver {
     this.#cycles.started = true
   }
 
-  scanned(hot: Uint8Array, hot_pages: number, reported: "hot" | "cold"): void {
+  scanned(hot: PageBits, hot_pages: number, reported: "hot" | "cold"): void {
     this.#checker.judged(hot)
     const c = this.#cycles
     if (this.#emit !== undefined) this.#cycleLine(hot, hot_pages, reported)
@@ -52,7 +52,7 @@ export class RunObserver implements VmmObserver {
    * estimated working sets, and per row of pages how many were accessed (ground truth) and judged
    * accessed by the tracker. Written before the ground truth moves to the next cycle.
    */
-  #cycleLine(hot: Uint8Array, hot_pages: number, reported: "hot" | "cold"): void {
+  #cycleLine(hot: PageBits, hot_pages: number, reported: "hot" | "cold"): void {
     const gt = this.#gt
     const n = gt.pages_count
     const rows = Math.min(CYCLE_MAP_ROWS, n)
@@ -65,7 +65,7 @@ export class RunObserver implements VmmObserver {
       let j = 0
       for (let p = r * per, end = Math.min(n, p + per); p < end; p++) {
         if (gt.cycleOf(p) === cycle) a++
-        if (hot[p] === 1) j++
+        if (hot.get(p)) j++
       }
       accessed[r] = a
       judged[r] = j

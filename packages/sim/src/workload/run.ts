@@ -178,7 +178,7 @@ export function runWorkload(scenario: Scenario, w: Workload, o: WorkloadOptions)
       watchedWrite: (task, page, value) => checker.watchedWrite(task, page, value, vcpus[task]!.now_ns + base_ns)
     }
   )
-  const pages = new VmmPages(layout.pages)
+  const pages = new VmmPages(layout.pages, w.vmm.cold_age)
   const checker = new Checker({
     kernel,
     layout,

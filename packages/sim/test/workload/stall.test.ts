@@ -45,7 +45,10 @@ describe("StallEpisodes", () => {
   it("keeps the distinct lengths, not every episode: a million episodes of 300 lengths hold a few KiB", () => {
     const s = new StallEpisodes()
     const all = new Float64Array(1_000_000)
-    for (let i = 0; i < all.length; i++) s.record((all[i] = ((i * 7919) % 300) * 100))
+    for (let i = 0; i < all.length; i++) {
+      all[i] = ((i * 7919) % 300) * 100
+      s.record(all[i]!)
+    }
     all.sort()
     expect(s.percentiles([50, 99, 100])).toEqual([all[499_999], all[989_999], 29_900])
     expect(s.bytes()).toBeLessThan(64 * 1024) // a Float64 per episode was 8 MB
