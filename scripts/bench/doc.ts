@@ -159,7 +159,7 @@ function scalingNotes(gs: Record<string, number>, gv: Record<string, number>, si
     "- The wall time follows the userfaults and the evictions, not the guest's accesses. A run's work is",
     "  mostly the VMM's: each MISSING or sync RWP fault is a userfault round trip through the fault",
     "  handler's Effect fiber and the event queue, each evicted page a pwrite, a punch and a wake",
-    "  (together the `wall µs per userfault + eviction` column, tens of µs each), and a vCPU blocked on",
+    `  (together the \`wall µs per userfault + eviction\` column, ${Math.min(...sizes.map(perFault)).toFixed(0)}-${Math.max(...sizes.map(perFault)).toFixed(0)} µs each here), and a vCPU blocked on`,
     "  a fault makes no accesses. A larger guest under the same access stream has more first touches",
     "  and more cold pages to evict, so its vCPUs spend more of the virtual time blocked: the guest's",
     `  accesses fall (k = ${gs.accesses!.toFixed(2)}), the userfaults and evictions grow slowly (k = ${gs.userfaults!.toFixed(2)}, ${gs.evictions!.toFixed(2)}),`,

@@ -1,6 +1,6 @@
 // `npm run bench`: rwpsim's benchmark cases, each in a fresh process on the compiled packages, with
 // the C reference (bench/ref.c, built with cc -O2) run beside W1 and W2 on the same machine.
-//   npm run bench                       every case: a table, the targets, the allocation check
+//   npm run bench                       every case: a table, the targets, the allocation check, JSON lines
 //   npm run -s bench -- --json          only JSON lines, one per case (-s drops npm's own banner)
 //   npm run bench -- --case W1,scan-16m only those cases
 //   npm run bench -- --repeat 3         rwpsim's W1/W2 runs (median; C always runs 3 times)
@@ -291,6 +291,8 @@ async function main(): Promise<void> {
   for (const r of rows) {
     if (r.comparison !== undefined && r.counts_agree === false) say(`\n${r.case}: COMPARISON VOID: ${r.comparison}`)
   }
+  say("\none JSON line per case (`npm run -s bench -- --json` prints only these):")
+  for (const r of rows) say(JSON.stringify(r))
   if (values.doc) {
     writeCasesSection(join(root, "docs/performance.md"), table(rows), targets(rows, allocs))
     say("docs/performance.md: cases section written")
