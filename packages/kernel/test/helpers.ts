@@ -272,19 +272,33 @@ export { PTE_LEVEL }
 
 /** PAGEMAP_SCAN over [start, end) with an unlimited vector unless `o` says otherwise. */
 export function scan(k: Kernel, start: number, end: number, o: Partial<PmScanArg> = {}): PmScanResult {
-  return k.pagemap_scan({
-    size: U.PAGEMAP_SCAN_ARG_SIZE,
-    flags: 0,
-    start,
-    end,
-    vec_len: Number.POSITIVE_INFINITY,
-    max_pages: 0,
-    category_inverted: 0,
-    category_mask: 0,
-    category_anyof_mask: 0,
-    return_mask: 0,
-    ...o
-  })
+  return vecAgrees(
+    k.pagemap_scan({
+      size: U.PAGEMAP_SCAN_ARG_SIZE,
+      flags: 0,
+      start,
+      end,
+      vec_len: Number.POSITIVE_INFINITY,
+      max_pages: 0,
+      category_inverted: 0,
+      category_mask: 0,
+      category_anyof_mask: 0,
+      return_mask: 0,
+      ...o
+    })
+  )
+}
+
+/** Every scan of the tests checks that the buffer (`vec`) and the objects (`regions`) agree. */
+function vecAgrees(r: PmScanResult): PmScanResult {
+  if (!r.ok) return r
+  expect(r.vec.length).toBe(3 * r.count)
+  const fromVec = []
+  for (let o = 0; o < r.vec.length; o += 3)
+    fromVec.push({ start: r.vec[o], end: r.vec[o + 1], categories: r.vec[o + 2] })
+  expect(r.regions).toEqual(fromVec)
+  expect(r.regions).toBe(r.regions) // built once
+  return r
 }
 
 /** The regions of a successful scan. */

@@ -132,9 +132,12 @@ export function rangesWhere(count: number, pick: (p: number) => boolean): PageRa
   return out
 }
 
-/** Sets page p's bit in `mark` for every page covered by [start, end) address regions of a scan. */
+/**
+ * Sets page p's bit in `mark` for every page covered by a scan's regions: `vec` holds them as
+ * PAGEMAP_SCAN fills the user's buffer, (start, end, categories) triples.
+ */
 export function markRegions(
-  regions: readonly { readonly start: number; readonly end: number }[],
+  vec: Float64Array,
   base: number,
   page_bytes: number,
   mark: PageBits,
@@ -142,9 +145,9 @@ export function markRegions(
   whole = false
 ): number {
   let n = 0
-  for (const r of regions) {
-    const lo = (r.start - base) / page_bytes
-    const hi = (r.end - base) / page_bytes
+  for (let o = 0; o < vec.length; o += 3) {
+    const lo = (vec[o]! - base) / page_bytes
+    const hi = (vec[o + 1]! - base) / page_bytes
     const first = Math.max(0, whole ? Math.ceil(lo) : Math.floor(lo))
     const last = Math.min(mark.count, whole ? Math.floor(hi) : Math.ceil(hi))
     for (let p = first; p < last; p++) {

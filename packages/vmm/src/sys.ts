@@ -144,11 +144,11 @@ export function syscalls(host: VmmHost) {
             s.trace.emitUnsafe(
               "vmm.pagemap_scan",
               r.ok
-                ? { mask: a.category_mask, inverted: a.category_inverted ?? 0, regions: r.regions.length }
+                ? { mask: a.category_mask, inverted: a.category_inverted ?? 0, regions: r.count }
                 : { errno: r.errno }
             )
           }
-          return Effect.as(s.sched.sleep(c.ioctl + c.scan_per_page * pages(a.end - a.start)), r.ok ? r.regions : null)
+          return Effect.as(s.sched.sleep(c.ioctl + c.scan_per_page * pages(a.end - a.start)), r.ok ? r.vec : null)
         })
     },
     /** mm/shmem.c: shmem_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) */

@@ -87,12 +87,15 @@ describe("VmmPages", () => {
     expect(rangesWhere(2, (p) => pages.old_enough(cold, p))).toEqual([{ first: 0, count: 2 }])
   })
 
+  /** A scan's result buffer: (start, end, categories) triples. */
+  const vec = (...ranges: [number, number][]) => new Float64Array(ranges.flatMap(([a, b]) => [a, b, 0]))
+
   it("markRegions sets the bits of the pages a scan's regions cover and counts the newly set", () => {
     const mark = new PageBits(16)
     const base = 0x1000_0000
-    expect(markRegions([{ start: base + 4096, end: base + 3 * 4096 }], base, 4096, mark)).toBe(2)
-    expect(markRegions([{ start: base + 2048, end: base + 3 * 4096 + 2048 }], base, 4096, mark)).toBe(2)
-    expect(markRegions([{ start: base + 2048, end: base + 3 * 4096 + 2048 }], base, 4096, mark, true)).toBe(0)
+    expect(markRegions(vec([base + 4096, base + 3 * 4096]), base, 4096, mark)).toBe(2)
+    expect(markRegions(vec([base + 2048, base + 3 * 4096 + 2048]), base, 4096, mark)).toBe(2)
+    expect(markRegions(vec([base + 2048, base + 3 * 4096 + 2048]), base, 4096, mark, true)).toBe(0)
     expect([0, 1, 2, 3, 4].map((p) => mark.get(p))).toEqual([true, true, true, true, false])
     mark.invert()
     expect([mark.get(0), mark.get(4), mark.countSet()]).toEqual([false, true, 12])

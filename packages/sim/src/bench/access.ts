@@ -180,11 +180,10 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     if (!r.ok) throw new Error(`PAGEMAP_SCAN: ${r.errno}`)
     let cold = 0
     hot.fill(true)
-    const regions = r.regions
-    for (let i = 0; i < regions.length; i++) {
-      const region = regions[i]!
-      const first = (region.start - all.start) / layout.page_bytes
-      const n = (region.end - region.start) / layout.page_bytes
+    const vec = r.vec // (start, end, categories) triples
+    for (let o = 0; o < vec.length; o += 3) {
+      const first = (vec[o]! - all.start) / layout.page_bytes
+      const n = (vec[o + 1]! - vec[o]!) / layout.page_bytes
       cold += n
       hot.setRange({ first, count: n }, false)
     }

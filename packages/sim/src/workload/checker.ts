@@ -218,9 +218,10 @@ export class Checker implements KernelTapListener {
     if (r.ok) {
       const pb = this.#o.layout.page_bytes
       const g = this.#o.layout.guest_mem
-      for (const region of r.regions) {
-        const a = Math.max(first, Math.floor((region.start - g) / pb))
-        const b = Math.min(first + count, Math.ceil((region.end - g) / pb))
+      const vec = r.vec // (start, end, categories) triples
+      for (let o = 0; o < vec.length; o += 3) {
+        const a = Math.max(first, Math.floor((vec[o]! - g) / pb))
+        const b = Math.min(first + count, Math.ceil((vec[o + 1]! - g) / pb))
         for (let p = a; p < b; p++) mem.arm(p)
       }
     }

@@ -127,7 +127,18 @@ export interface PageRegion {
   readonly categories: number
 }
 
-export type PmScanResult = SysResult<{ count: number; regions: PageRegion[]; walk_end: number }>
+/**
+ * What PAGEMAP_SCAN returns. `vec` is the user's buffer as the kernel fills it: `count` struct
+ * page_region of three u64 each (start, end, categories), as Float64 triples (addresses are below
+ * 2^53). `regions` is the same as objects, built the first time it is read: a scan of a large
+ * guest returns hundreds of thousands of regions, and the tracker and the checker read `vec`.
+ */
+export type PmScanResult = SysResult<{
+  count: number
+  readonly regions: PageRegion[]
+  vec: Float64Array
+  walk_end: number
+}>
 
 /** PM_SCAN_CATEGORIES */
 function scanCategories(mm: Mm): number {
@@ -135,7 +146,9 @@ function scanCategories(mm: Mm): number {
 }
 
 class ScanState {
-  readonly regions: PageRegion[] = []
+  /** The regions so far: (start, end, categories) triples, grown by doubling. */
+  vec = new Float64Array(3 * 16)
+  count = 0
   cur_start = -1
   cur_end = -1
   cur_cat = 0
@@ -189,7 +202,7 @@ class ScanState {
     const max = this.arg.max_pages
     if (max > 0 && this.found_pages + n > max) n = max - this.found_pages
     const merge = this.cur_start >= 0 && this.cur_end === start && this.cur_cat === cat
-    if (!merge && this.cur_start >= 0 && this.regions.length + 1 >= this.arg.vec_len) {
+    if (!merge && this.cur_start >= 0 && this.count + 1 >= this.arg.vec_len) {
       // the buffer is full: stop where this range starts
       this.walk_end = start
       this.stopped = true
@@ -219,7 +232,19 @@ class ScanState {
   }
 
   flush(): void {
-    if (this.cur_start >= 0) this.regions.push({ start: this.cur_start, end: this.cur_end, categories: this.cur_cat })
+    if (this.cur_start >= 0) {
+      let v = this.vec
+      const o = 3 * this.count
+      if (o === v.length) {
+        v = new Float64Array(2 * v.length)
+        v.set(this.vec)
+        this.vec = v
+      }
+      v[o] = this.cur_start
+      v[o + 1] = this.cur_end
+      v[o + 2] = this.cur_cat
+      this.count++
+    }
     this.cur_start = -1
   }
 }
@@ -261,7 +286,24 @@ export function do_pagemap_scan(mm: Mm, arg: PmScanArg): PmScanResult {
   if (arg.flags & U.PM_SCAN_WP_MATCHING) mm.flush_tlb_range(arg.start, end)
   if (errno !== null) return err(errno)
   if (!st.stopped) st.walk_end = end
-  return { ok: true, count: st.regions.length, regions: st.regions, walk_end: st.walk_end }
+  return scanResult(st.vec.subarray(0, 3 * st.count), st.walk_end)
+}
+
+/** A successful result over `vec`, its `regions` built from it when first read (and kept). */
+function scanResult(vec: Float64Array, walk_end: number): PmScanResult {
+  let regions: PageRegion[] | null = null
+  const r = { ok: true as const, count: vec.length / 3, vec, walk_end }
+  return Object.defineProperty(r, "regions", {
+    enumerable: true,
+    get(): PageRegion[] {
+      if (regions === null) {
+        regions = []
+        for (let o = 0; o < vec.length; o += 3)
+          regions.push({ start: vec[o]!, end: vec[o + 1]!, categories: vec[o + 2]! })
+      }
+      return regions
+    }
+  }) as typeof r & { readonly regions: PageRegion[] }
 }
 
 /** Per-entry categories (pagemap_page_category / pagemap_thp_category / pagemap_hugetlb_category). */
