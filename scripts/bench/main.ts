@@ -196,7 +196,7 @@ function targets(
     )
   for (const a of allocs)
     out.push(
-      `- no allocation per access (${a.workload}, sampled over run()): outside the tracker's cycles ${a.path.toFixed(3)} B per access = ${a.fault.toFixed(1)} B per first-touch fault (the heap numbers of the fault's slow path), none on a TLB hit, a walk or an async RWP fault; ${a.per_access.toFixed(2)} B per access with the cycles (PAGEMAP_SCAN's one object per region, the checker's sweeps)`
+      `- no allocation per access (${a.workload}, sampled over run()): outside the tracker's cycles ${a.path.toFixed(3)} B per access = ${a.fault.toFixed(1)} B per first-touch fault (the heap numbers of the fault's slow path), none on a TLB hit, a walk or an async RWP fault; ${a.per_access.toFixed(2)} B per access with the cycles (the scans' result buffers, the checker's sweeps)`
     )
   return out
 }
