@@ -1,6 +1,6 @@
 // What the bench counts as state per guest page outside the kernel (the kernel counts its own).
 import type { Workload } from "@rwpsim/scenario"
-import { HANDLER_NOTES_KEPT } from "@rwpsim/vmm"
+import { HANDLER_NOTES_KEPT, VmmPages } from "@rwpsim/vmm"
 /**
  * The typed arrays per guest page outside the kernel in a workload run (read off the code, every
  * `new ...Array(pages)` of packages/guest, vmm and sim/workload):
@@ -29,7 +29,7 @@ export const SIM_BYTES_PER_PAGE = 8 + 1 + 3 / 8 + 1 / 8 + 4 + 1 / 8
 
 /** SIM_BYTES_PER_PAGE and what a workload's configuration adds: the ages, anon's present bits. */
 export function simBytesPerPage(w: Workload): number {
-  const age = w.vmm.cold_age === 1 ? 0 : w.vmm.cold_age <= 0xff ? 1 : w.vmm.cold_age <= 0xffff ? 2 : 4
+  const age = VmmPages.age_bytes(w.vmm.cold_age)
   const present = w.memory.backing === "anon" ? 1 / 8 : 0
   // idle-page: a byte per base page of the idle bitmap's copy and a bit per page of what is mapped
   const idle = w.vmm.tracker === "idle-page" ? 1 + 1 / 8 : 0

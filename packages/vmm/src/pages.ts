@@ -80,14 +80,20 @@ export class VmmPages {
     this.populated = new PageBits(count)
     this.evicted = new PageBits(count)
     this.evicting = new PageBits(count)
+    const width = VmmPages.age_bytes(cold_age)
     this.#age =
-      cold_age === 1
+      width === 0
         ? null
-        : cold_age <= 0xff
+        : width === 1
           ? new Uint8Array(count)
-          : cold_age <= 0xffff
+          : width === 2
             ? new Uint16Array(count)
             : new Uint32Array(count)
+  }
+
+  /** Bytes of age per page for `cold_age`: none at 1, else the narrowest integer that counts to it. */
+  static age_bytes(cold_age: number): number {
+    return cold_age === 1 ? 0 : cold_age <= 0xff ? 1 : cold_age <= 0xffff ? 2 : 4
   }
 
   /** Bytes of state (the bench counts them). */
@@ -110,7 +116,10 @@ export class VmmPages {
     }
   }
 
-  /** The page has gone untouched for cold_age cycles, this one included (after age_cycle). */
+  /**
+   * The page has gone untouched for cold_age cycles, this one included (after age_cycle); so it was
+   * not judged accessed this cycle.
+   */
   old_enough(hot: PageBits, p: number): boolean {
     return this.#age === null ? !hot.get(p) : this.#age[p]! >= this.cold_age
   }

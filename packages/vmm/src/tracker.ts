@@ -70,7 +70,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     observer.cycleStart(config.tracker)
   })
 
-  /** PAGEMAP_SCAN over guest memory into `out` (1 = in a returned region); the pages marked. */
+  /** PAGEMAP_SCAN over guest memory into `out` (a page's bit set: in a returned region); the pages marked. */
   const scanInto = (out: PageBits, category_mask: number, category_inverted: number, whole = false) =>
     Effect.gen(function* () {
       const regions = yield* sys.ioctl.pagemapScan({
@@ -89,7 +89,7 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     })
 
   /**
-   * idle-page: hot[p] = 1 for a tracking page that is mapped and no longer idle; the count. Its two
+   * idle-page: sets the bit of a tracking page that is mapped and no longer idle; the count. Its two
    * arrays (a byte per base page and per tracking page) exist only for that tracker.
    */
   const idle = config.tracker === "idle-page"
@@ -231,8 +231,8 @@ export function tracker(host: VmmHost, state: TrackerState): Effect.Effect<void,
     // storage: a pwrite of such a hole would overwrite the stored copy with a zero page
     const stored = pages.evicted
     return candidates === null
-      ? rangesWhere(layout.pages, (p) => !hot.get(p) && pages.old_enough(hot, p) && !stored.get(p))
-      : rangesWhere(layout.pages, (p) => candidates(p) && !hot.get(p) && pages.old_enough(hot, p))
+      ? rangesWhere(layout.pages, (p) => pages.old_enough(hot, p) && !stored.get(p))
+      : rangesWhere(layout.pages, (p) => candidates(p) && pages.old_enough(hot, p))
   }
 
   /** UFFDIO_SET_MODE(sync) before eviction (skipped by the deliberate bug tracker-evicts-async). */

@@ -486,7 +486,6 @@ function do_shared_fault(
         mm.stats.missing_faults++
         return handle_userfault(mm, task, vma, addr, VM_UFFD_MISSING, write, user)
       }
-      // the frame at the page's file index if free: a file's pages in frame order (page_alloc.ts)
       e = pageEntry(mm.frames.alloc(0))
     }
     file.cache[idx] = e

@@ -20,7 +20,7 @@ import { default_kernel_config, detect_cpu_features } from "@rwpsim/hw"
 import * as K from "@rwpsim/kernel"
 import { Prng } from "@rwpsim/sched"
 import { DEFAULT_COSTS } from "@rwpsim/scenario"
-import { type GuestLayout, HandlerState, PageBits, setupMemory, VmmPages } from "@rwpsim/vmm"
+import { type GuestLayout, HandlerState, markRegions, PageBits, setupMemory, VmmPages } from "@rwpsim/vmm"
 import { Checker } from "../workload/checker.ts"
 import { CheckedMemory } from "../workload/memory.ts"
 import { tapKernel } from "../workload/tap.ts"
@@ -178,15 +178,10 @@ export function prepareAccessBench(spec: AccessBenchSpec): AccessBench {
     clock.now_ns = now
     const r = kernel.pagemap_scan(scanArg)
     if (!r.ok) throw new Error(`PAGEMAP_SCAN: ${r.errno}`)
-    let cold = 0
-    hot.fill(true)
-    const vec = r.vec // (start, end, categories) triples
-    for (let o = 0; o < vec.length; o += 3) {
-      const first = (vec[o]! - all.start) / layout.page_bytes
-      const n = (vec[o + 1]! - vec[o]!) / layout.page_bytes
-      cold += n
-      hot.setRange({ first, count: n }, false)
-    }
+    // the cold regions marked, then flipped into the judgement: as the tracker's cold-scan does
+    hot.fill(false)
+    const cold = markRegions(r.vec, all.start, layout.page_bytes, hot)
+    hot.invert()
     checker.judged(hot)
     gt.nextCycle()
     const p = kernel.uffdio_rwprotect(uffd, all.start, size, K.UFFDIO_RWPROTECT_MODE_RWP)
