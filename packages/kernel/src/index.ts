@@ -10,5 +10,13 @@ export { Kernel, type KernelOptions } from "./kernel.ts"
 export { isKernelMutant, KERNEL_MUTANTS, type KernelMutant } from "./mutants.ts"
 export type { KernelStats, TraceFn } from "./mm/mm.ts"
 export type { PagemapEntry, PageRegion, PmScanArg, PmScanResult } from "./fs/proc/task_mmu.ts"
+export {
+  PMF_FILE,
+  PMF_MMAP_EXCLUSIVE,
+  PMF_PRESENT,
+  PMF_SOFT_DIRTY,
+  PMF_SWAP,
+  PMF_UFFD_WP
+} from "./fs/proc/task_mmu.ts"
 export type { ReadMsgResult } from "./fs/userfaultfd.ts"
 export type { UffdMsg, WaitObject } from "./fs/userfaultfd_ctx.ts"

@@ -7,6 +7,7 @@ import { wake_userfault } from "./fs/handle_userfault.ts"
 import {
   do_pagemap_scan,
   type PagemapEntry,
+  pagemap_flags,
   pagemap_read,
   type PmScanArg,
   type PmScanResult
@@ -192,6 +193,11 @@ export class Kernel implements AccessState {
 
   pagemap_read(addr: number): PagemapEntry {
     return pagemap_read(this.mm, addr)
+  }
+
+  /** The flag bits 55-63 of addr's pagemap entry as PMF_* (pagemap_read() without PFN or allocation). */
+  pagemap_flags(addr: number): number {
+    return pagemap_flags(this.mm, addr)
   }
 
   /** Idle page tracking: mark every page mapped in [addr, addr + len) idle (page_idle bitmap write). */

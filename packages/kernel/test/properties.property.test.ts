@@ -144,6 +144,7 @@ function runOps(backing: Backing, startAsync: boolean, ops: Op[]): void {
     for (let p = 0; p < PAGES; p++) {
       const pm = k.pagemap_read(m.at(p))
       const at = `${where}, page ${p}`
+      expect(k.pagemap_flags(m.at(p)), `${at}: pagemap_flags() is the entry's bits 55-63`).toBe(Number(pm.raw >> 55n))
       expect(pm.uffd, `${at}: bit 57 <=> protected`).toBe(model[p]!.protected)
       if (backing === "anon")
         expect(pm.present || pm.swapped, `${at}: present or swapped <=> populated`).toBe(model[p]!.mapped)

@@ -444,11 +444,13 @@ export class Checker implements KernelTapListener {
         note: "the punch dropped a write made after the pwrite"
       })
     }
-    const e = kernel.pagemap_read(this.#addr(p))
-    const io = layout.io_mem >= 0 ? kernel.pagemap_read(layout.io_mem + p * layout.page_bytes).present : false
-    const resident = e.present || io
+    const e = kernel.pagemap_flags(this.#addr(p))
+    const io =
+      layout.io_mem >= 0 ? (kernel.pagemap_flags(layout.io_mem + p * layout.page_bytes) & K.PMF_PRESENT) !== 0 : false
+    const resident = (e & K.PMF_PRESENT) !== 0 || io
     if (layout.backing === "anon") {
-      if (e.present && e.swapped) this.#twoPlaces(p, "resident and in swap")
+      if ((e & (K.PMF_PRESENT | K.PMF_SWAP)) === (K.PMF_PRESENT | K.PMF_SWAP))
+        this.#twoPlaces(p, "resident and in swap")
     } else if (was_resident && resident && pages.evicted.get(p)) {
       this.#twoPlaces(p, "resident (mapped after the hole punch) and in storage")
     }
@@ -477,10 +479,10 @@ export class Checker implements KernelTapListener {
     let first = -1
     let what = ""
     for (let p = 0; p < layout.pages; p++) {
-      const e = kernel.pagemap_read(layout.guest_mem + p * pb)
-      const io = layout.io_mem >= 0 ? kernel.pagemap_read(layout.io_mem + p * pb).present : false
-      const resident = e.present || io ? 1 : 0
-      const swapped = e.swapped ? 1 : 0
+      const e = kernel.pagemap_flags(layout.guest_mem + p * pb)
+      const io = layout.io_mem >= 0 ? (kernel.pagemap_flags(layout.io_mem + p * pb) & K.PMF_PRESENT) !== 0 : false
+      const resident = (e & K.PMF_PRESENT) !== 0 || io ? 1 : 0
+      const swapped = (e & K.PMF_SWAP) !== 0 ? 1 : 0
       const stored = layout.backing !== "anon" && pages.evicted.get(p) ? 1 : 0
       const places = resident + swapped + stored
       const why =

@@ -38,13 +38,6 @@ export interface PagemapEntry {
   readonly raw: bigint
 }
 
-const PM_PRESENT = 1n << 63n
-const PM_SWAP = 1n << 62n
-const PM_FILE = 1n << 61n
-const PM_UFFD_WP = 1n << 57n
-const PM_MMAP_EXCLUSIVE = 1n << 56n
-const PM_SOFT_DIRTY = 1n << 55n
-
 /** Whether the arch has a soft-dirty bit (HAVE_ARCH_SOFT_DIRTY; riscv only with Svrsw60t59b). */
 function hasSoftDirty(mm: Mm): boolean {
   const a = mm.features.arch
@@ -52,58 +45,60 @@ function hasSoftDirty(mm: Mm): boolean {
   return a === "x86_64" || a === "ppc64le" || a === "s390x" || a === "loongarch64"
 }
 
-export function pagemap_read(mm: Mm, addr: number): PagemapEntry {
+/**
+ * The flag bits of a pagemap entry (bits 55-63) shifted down by 55, as a number: what
+ * pagemap_read() reports without the PFN or swap offset. For callers that read an entry per page
+ * (the checker's accounting sweep): no BigInt and no object per read.
+ */
+export const PMF_SOFT_DIRTY = 1 << 0 // bit 55
+export const PMF_MMAP_EXCLUSIVE = 1 << 1 // bit 56
+export const PMF_UFFD_WP = 1 << 2 // bit 57
+export const PMF_FILE = 1 << 6 // bit 61
+export const PMF_SWAP = 1 << 7 // bit 62
+export const PMF_PRESENT = 1 << 8 // bit 63
+
+// pagemap_pmd_range() walks one entry at a time; a read never keeps the slot
+const scratch = new Slot()
+
+/** The entry's flags (PMF_*); `s` holds the lookup (its flags and value) when the entry exists. */
+function entryFlags(mm: Mm, addr: number, s: Slot): number {
   const vma = mm.vmas.lookup(addr)
-  const s = new Slot()
-  let f = 0
-  let v = 0
-  if (vma !== null && mm.pt.lookup(addr, mm.level(vma), false, s)) {
-    f = s.t.flags[s.i]!
-    v = s.t.val[s.i]!
-  }
-  const sd = hasSoftDirty(mm) && (f & F_SOFT_DIRTY) !== 0
+  if (vma === null || !mm.pt.lookup(addr, mm.level(vma), false, s)) return 0
+  const f = s.t.flags[s.i]!
+  const sd = hasSoftDirty(mm) && (f & F_SOFT_DIRTY) !== 0 ? PMF_SOFT_DIRTY : 0
+  const uffd = (f & F_UFFD) !== 0 ? PMF_UFFD_WP : 0
   if (f & F_PRESENT) {
-    const sub = s.level === PTE_LEVEL ? 0 : Math.floor((addr - s.base) / mm.page_size)
     const file = !(f & (F_ANON | F_ZERO))
-    const exclusive = !(f & F_ZERO) && mm.frames.refs[v] === (file ? 2 : 1)
-    let raw = PM_PRESENT | (BigInt(f & F_ZERO ? 0 : v + sub) & ((1n << 55n) - 1n))
-    if (file) raw |= PM_FILE
-    if (f & F_UFFD) raw |= PM_UFFD_WP
-    if (exclusive) raw |= PM_MMAP_EXCLUSIVE
-    if (sd) raw |= PM_SOFT_DIRTY
-    return {
-      present: true,
-      swapped: false,
-      file_or_shared: file,
-      uffd: (f & F_UFFD) !== 0,
-      exclusive,
-      soft_dirty: sd,
-      raw
-    }
+    const exclusive = !(f & F_ZERO) && mm.frames.refs[s.t.val[s.i]!] === (file ? 2 : 1)
+    return PMF_PRESENT | (file ? PMF_FILE : 0) | uffd | (exclusive ? PMF_MMAP_EXCLUSIVE : 0) | sd
   }
-  if (f & F_SWAP || f & F_MARKER) {
-    const swapped = (f & F_SWAP) !== 0
-    let raw = swapped ? PM_SWAP | (BigInt(v) << 5n) : 0n
-    if (f & F_UFFD) raw |= PM_UFFD_WP
-    if (sd) raw |= PM_SOFT_DIRTY
-    return {
-      present: false,
-      swapped,
-      file_or_shared: false,
-      uffd: (f & F_UFFD) !== 0,
-      exclusive: false,
-      soft_dirty: sd,
-      raw
-    }
-  }
+  if (f & F_SWAP) return PMF_SWAP | uffd | sd
+  if (f & F_MARKER) return uffd | sd
+  return 0
+}
+
+/** pagemap_read()'s flags only (PMF_*). */
+export function pagemap_flags(mm: Mm, addr: number): number {
+  return entryFlags(mm, addr, scratch)
+}
+
+export function pagemap_read(mm: Mm, addr: number): PagemapEntry {
+  const s = scratch
+  const fl = entryFlags(mm, addr, s)
+  let raw = BigInt(fl) << 55n
+  if (fl & PMF_PRESENT) {
+    const f = s.t.flags[s.i]!
+    const sub = s.level === PTE_LEVEL ? 0 : Math.floor((addr - s.base) / mm.page_size)
+    raw |= BigInt(f & F_ZERO ? 0 : s.t.val[s.i]! + sub) & ((1n << 55n) - 1n)
+  } else if (fl & PMF_SWAP) raw |= BigInt(s.t.val[s.i]!) << 5n
   return {
-    present: false,
-    swapped: false,
-    file_or_shared: false,
-    uffd: false,
-    exclusive: false,
-    soft_dirty: false,
-    raw: 0n
+    present: (fl & PMF_PRESENT) !== 0,
+    swapped: (fl & PMF_SWAP) !== 0,
+    file_or_shared: (fl & PMF_FILE) !== 0,
+    uffd: (fl & PMF_UFFD_WP) !== 0,
+    exclusive: (fl & PMF_MMAP_EXCLUSIVE) !== 0,
+    soft_dirty: (fl & PMF_SOFT_DIRTY) !== 0,
+    raw
   }
 }
 
