@@ -5,6 +5,7 @@
 // with FC_SEED=<seed>.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { NO_TABLE } from "../src/mm/pgtable.ts"
 import * as U from "../src/uapi.ts"
 import {
   type Backing,
@@ -140,6 +141,9 @@ function runOps(backing: Backing, startAsync: boolean, ops: Op[]): void {
 
   const check = (where: string): void => {
     expect(k.uffd_has_messages(fd), `${where}: no message left queued`).toBe(false)
+    expect([NO_TABLE.flags[0], NO_TABLE.val[0]], `${where}: nothing wrote through a Slot no lookup filled`).toEqual([
+      0, 0
+    ])
     expect(k.mm.blocked.size, `${where}: nothing blocked`).toBe(0)
     for (let p = 0; p < PAGES; p++) {
       const pm = k.pagemap_read(m.at(p))

@@ -18,7 +18,26 @@ import { type ByteRange, type Syscalls, syscalls } from "./sys.ts"
 
 /** The tracker's state, for the trace, the wait-for chain and the metrics. */
 export class TrackerState {
-  doing = "starting"
+  #doing = "starting"
+  // the range under eviction and the step, as numbers: a cycle may evict millions of ranges, and
+  // the text is read only by the wait-for chain of a hung vCPU
+  #first = -1
+  #last = -1
+  #step = ""
+  /** What the thread is doing, in words. */
+  get doing(): string {
+    return this.#first < 0 ? this.#doing : `evicting pages ${this.#first}..${this.#last}${this.#step}`
+  }
+  set doing(what: string) {
+    this.#doing = what
+    this.#first = -1
+  }
+  /** Evicting range `r`, at `step` (" (pwrite)", " (punching)", ...; "" for none). */
+  evicting(r: PageRange, step: string): void {
+    this.#first = r.first
+    this.#last = r.first + r.count - 1
+    this.#step = step
+  }
   cycles = 0
   pages_evicted = 0
   ranges_evicted = 0
@@ -211,13 +230,13 @@ class Tracker {
     const { state, sys, pb } = this
     const { pages, config, observer } = this.host
     const { r } = w
-    state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (waiting for its pwrite)`
+    state.evicting(r, " (waiting for its pwrite)")
     yield* sys.sleep(w.done - (yield* sys.now))
     // the copy is in storage before the punch: a MISSING fault from the punch on must find it there
     // (marking after the punch lets a fault in between be answered with a zero page)
     for (let i = 0; i < r.count; i++) if (pages.populated.get(r.first + i)) pages.evicted.set(r.first + i, true)
     // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
-    state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (punching)`
+    state.evicting(r, " (punching)")
     if (config.bug !== "tracker-skips-punch")
       this.check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(r.first * pb, r.count * pb))
     for (let i = 0; i < r.count; i++) {
@@ -267,7 +286,7 @@ class Tracker {
     for (const r of victims) pages.evicting.setRange(r, true)
     if (layout.backing === "anon") {
       for (const r of victims) {
-        state.doing = `evicting pages ${r.first}..${r.first + r.count - 1}`
+        state.evicting(r, "")
         yield* this.evictAnon(r, wake)
         state.ranges_evicted++
       }
@@ -276,7 +295,7 @@ class Tracker {
     const inflight: Pwrite[] = []
     for (const r of victims) {
       if (inflight.length >= device.params.queue_depth) yield* this.completePwrite(inflight.shift()!, wake)
-      state.doing = `evicting pages ${r.first}..${r.first + r.count - 1} (pwrite)`
+      state.evicting(r, " (pwrite)")
       const w = yield* this.submitPwrite(r)
       if (w !== null) inflight.push(w)
       else pages.evicting.setRange(r, false)

@@ -59,7 +59,8 @@ export function handle_userfault(
   mm.blocked.set(task, w)
   mm.last_blocked = task
   mm.stats.messages_queued++
-  mm.emit("k.userfault", { task, addr: page, reason: reasonName(reason), write, fd: ctx.fd })
+  if (mm.trace !== undefined)
+    mm.emit("k.userfault", { task, addr: page, reason: reasonName(reason), write, fd: ctx.fd })
   return ACCESS_BLOCKED
 }
 

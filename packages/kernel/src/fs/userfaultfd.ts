@@ -211,7 +211,7 @@ export function uffdio_rwprotect(mm: Mm, ctx: UffdCtx, start: number, len: numbe
   if (!(protect && mm.mutants.rwprotect_no_tlb_flush)) mm.flush_tlb_range(start, end)
   const wake = !protect && (!dontwake || mm.mutants.dontwake_ignored) && !mm.mutants.unprotect_no_wake
   if (wake) wake_userfault(mm, ctx, start, len)
-  mm.emit("k.rwprotect", { fd: ctx.fd, start, len, mode })
+  if (mm.trace !== undefined) mm.emit("k.rwprotect", { fd: ctx.fd, start, len, mode })
   return { ok: true }
 }
 
@@ -262,7 +262,7 @@ export function uffdio_set_mode(mm: Mm, ctx: UffdCtx, enable: number, disable: n
   // mmap_write_lock + vma_start_write(): no fault in flight sees the old mode after this returns
   ctx.features = ((ctx.features | enable) & ~disable) >>> 0
   if (enable & U.UFFD_FEATURE_RWP_ASYNC && !mm.mutants.set_mode_no_wake) wake_userfault(mm, ctx, 0, 0)
-  mm.emit("k.set_mode", { fd: ctx.fd, enable, disable })
+  if (mm.trace !== undefined) mm.emit("k.set_mode", { fd: ctx.fd, enable, disable })
   return { ok: true }
 }
 
@@ -302,7 +302,7 @@ export function uffdio_copy(
   }
   if (copied > 0 && !(mode & U.UFFDIO_COPY_MODE_DONTWAKE)) wake_userfault(mm, ctx, dst, copied)
   if (failed !== null && copied === 0) return failed
-  mm.emit("k.uffd_copy", { fd: ctx.fd, dst, len: copied })
+  if (mm.trace !== undefined) mm.emit("k.uffd_copy", { fd: ctx.fd, dst, len: copied })
   // userfaultfd_copy(): a partial copy is EAGAIN, with uffdio_copy.copy = the bytes copied
   if (copied !== len) return { ok: false, errno: "EAGAIN", copy: copied }
   return { ok: true, copy: copied }

@@ -8,5 +8,5 @@ export function uffd_event(mm: Mm, ctx: UffdCtx, event: number, start: number, e
   if (ctx.released) return
   ctx.events.push({ event, flags: 0, address: start, end })
   mm.stats.messages_queued++
-  mm.emit("k.uffd_event", { fd: ctx.fd, event, start, end })
+  if (mm.trace !== undefined) mm.emit("k.uffd_event", { fd: ctx.fd, event, start, end })
 }

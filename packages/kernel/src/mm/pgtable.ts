@@ -69,8 +69,15 @@ export interface Pmd {
 }
 
 /** A reusable cursor on one entry: which table, which index, which level. */
+/**
+ * What a Slot holds before a lookup fills it: one table shared by all (a walk makes a Slot per call,
+ * and two typed arrays each were most of what a hole punch allocated). Nothing reads or writes it
+ * through a Slot whose lookup failed.
+ */
+export const NO_TABLE: EntryTable = table(1)
+
 export class Slot {
-  t: EntryTable = table(1)
+  t: EntryTable = NO_TABLE
   i = 0
   level = PTE_LEVEL
   /** Address of the first byte the entry maps. */

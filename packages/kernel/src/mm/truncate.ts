@@ -41,7 +41,7 @@ export function punch_hole(mm: Mm, file: File, off: number, len: number): void {
   if (first >= last) return
   unmap_mapping_range(mm, file, first, last, false)
   truncate_inode_pages_range(mm, file, first, last)
-  mm.emit("k.punch_hole", { file: file.name, off: first * pb, len: (last - first) * pb })
+  if (mm.trace !== undefined) mm.emit("k.punch_hole", { file: file.name, off: first * pb, len: (last - first) * pb })
 }
 
 /** shmem_setattr()/hugetlbfs_setattr() size change. */
