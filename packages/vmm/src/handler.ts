@@ -312,9 +312,12 @@ class FaultHandler {
         continue
       }
       state.messages += n
-      queued.length = 0
-      readPages.length = 0
-      readDone.length = 0
+      // (an array's length set is a runtime call: only when there is something to drop)
+      if (queued.length > 0) queued.length = 0
+      if (readPages.length > 0) {
+        readPages.length = 0
+        readDone.length = 0
+      }
       for (let i = 0; i < n; i++) {
         const kind = kinds[i]!
         const page = faultPages[i]!

@@ -45,6 +45,18 @@ function reasonName(flags: number): string {
   return "MISSING"
 }
 
+/** Moves the waiters of `q` in [start, start + len) (all for len 0) to `out`, in order. */
+function takeFrom(q: UffdWaiter[], start: number, len: number, out: UffdWaiter[]): void {
+  let j = 0
+  for (let i = 0; i < q.length; i++) {
+    const w = q[i]!
+    if (len === 0 || (w.address >= start && w.address < start + len)) out.push(w)
+    else q[j++] = w
+  }
+  // (an array's length set is a runtime call: only when something left)
+  if (j < q.length) q.length = j
+}
+
 export class UffdCtx {
   /** UFFDIO_API succeeded (UFFD_FEATURE_INITIALIZED). */
   initialized = false
@@ -77,16 +89,8 @@ export class UffdCtx {
   /** Removes and returns the waiters whose address is in [start, start + len) (len 0: all). */
   takeWaiters(start: number, len: number): UffdWaiter[] {
     const out: UffdWaiter[] = []
-    const match = (w: UffdWaiter) => len === 0 || (w.address >= start && w.address < start + len)
-    for (const q of [this.fault_pending_wqh, this.fault_wqh]) {
-      let j = 0
-      for (let i = 0; i < q.length; i++) {
-        const w = q[i]!
-        if (match(w)) out.push(w)
-        else q[j++] = w
-      }
-      q.length = j
-    }
+    takeFrom(this.fault_pending_wqh, start, len, out)
+    takeFrom(this.fault_wqh, start, len, out)
     return out
   }
 

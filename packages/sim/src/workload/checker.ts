@@ -294,7 +294,8 @@ export class Checker implements KernelTapListener {
           `after UFFDIO_RWPROTECT(RWP) protected it at ${showTime(pa)} (tracker thread): a stale TLB entry?`
       )
     }
-    this.#armed_bad.length = 0
+    // (an array's length set is a runtime call, and most bursts have nothing to report)
+    if (this.#armed_bad.length > 0) this.#armed_bad.length = 0
     for (const w of this.#watched) {
       const t = Math.max(from_ns, w.t_ns)
       this.#o.clock.emitAt(t, "guest.untrapped_write", {
@@ -305,7 +306,7 @@ export class Checker implements KernelTapListener {
         note: "after the pwrite, before the punch: storage has not got it"
       })
     }
-    this.#watched.length = 0
+    if (this.#watched.length > 0) this.#watched.length = 0
     // data loss: reads the ground truth saw return something else than the last write
     if (gt.data_loss > this.#loss_seen) {
       const fresh = gt.violations.slice(Math.min(this.#loss_seen, gt.violations.length))

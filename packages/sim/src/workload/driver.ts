@@ -127,7 +127,7 @@ export class VcpuDriver {
     if (kernel.mm.woken.length === 0) return
     const woken = kernel.drain_woken()
     const vcpus = this.#woken
-    vcpus.length = 0
+    if (vcpus.length > 0) vcpus.length = 0
     for (const task of woken) {
       if (task < this.state.length && this.state[task] === VS_BLOCKED && !vcpus.includes(task)) vcpus.push(task)
     }
@@ -201,7 +201,7 @@ export class VcpuDriver {
     const round_end = Math.min(r + quantum_ns, end_ns)
     // who takes part: runnable vCPUs due before the next event; by time, ties in a drawn order
     const order = this.#order
-    order.length = 0
+    if (order.length > 0) order.length = 0
     const first_limit = Math.min(round_end, engine.queue.peekTime() ?? Number.POSITIVE_INFINITY)
     for (let v = 0; v < this.state.length; v++) {
       if (this.state[v] === VS_RUNNABLE && this.at[v] < first_limit) order.push(v)
