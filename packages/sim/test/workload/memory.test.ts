@@ -1,6 +1,7 @@
 // CheckedMemory's flag byte: what the checker's scan_soundness and protection checks read instead of
 // a time per page. A fake kernel answers each access with the code the test sets.
 import * as K from "@rwpsim/kernel"
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { CheckedMemory, PF_ARMED, PF_PROTECTED, PF_TOUCHED_AT_SCAN, PF_UNTOUCHED } from "../../src/workload/memory.ts"
 
@@ -75,5 +76,35 @@ describe("CheckedMemory flags", () => {
     mem.access_page(2, 1, true, 5)
     expect(heard).toEqual(["armed 0 0 false", "write 2 1 5"])
     expect(mem.flags[1]! & PF_UNTOUCHED).toBe(0)
+  })
+
+  it("protect() and snapshotTouched(), four pages a word, do what a loop over the bytes does", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.array(fc.integer({ min: 0, max: 31 }), { maxLength: 70 }),
+        fc.nat(),
+        fc.nat({ max: 80 }),
+        (pages, start, first0, count) => {
+          const { mem } = setup(pages)
+          for (let p = 0; p < pages; p++) mem.flags[p] = start[p] ?? 0
+          const model = Uint8Array.from(mem.flags)
+          const first = first0 % (pages + 2)
+          mem.protect(first, count)
+          for (let p = first; p < Math.min(pages, first + count); p++) model[p]! |= PF_PROTECTED | PF_UNTOUCHED
+          expect([...mem.flags], "after protect").toEqual([...model])
+          let n = 0
+          for (let p = 0; p < pages; p++) {
+            const f = model[p]!
+            if ((f & (PF_PROTECTED | PF_UNTOUCHED)) === PF_PROTECTED) {
+              model[p] = f | PF_TOUCHED_AT_SCAN
+              n++
+            } else model[p] = f & ~PF_TOUCHED_AT_SCAN
+          }
+          expect(mem.snapshotTouched(), "pages touched since their protection").toBe(n)
+          expect([...mem.flags], "after the snapshot").toEqual([...model])
+        }
+      )
+    )
   })
 })
