@@ -222,7 +222,7 @@ export class Checker implements KernelTapListener {
       for (let o = 0; o < vec.length; o += 3) {
         const a = Math.max(first, Math.floor((vec[o]! - g) / pb))
         const b = Math.min(first + count, Math.ceil((vec[o + 1]! - g) / pb))
-        for (let p = a; p < b; p++) mem.arm(p)
+        mem.armRange(a, b)
       }
     }
     // pagemap bit 57 is set on protected pages, which stay present

@@ -26,6 +26,7 @@ export const PF_COLD_PATH = PF_ARMED | PF_WATCHED | PF_UNTOUCHED
 
 /** Bit 0 of each byte of a word: a flag times this is the flag in all four pages of the word. */
 const BYTES_1 = 0x01010101
+const ARMED_BIT = 31 - Math.clz32(PF_ARMED)
 const PROTECTED_BIT = 31 - Math.clz32(PF_PROTECTED)
 const UNTOUCHED_BIT = 31 - Math.clz32(PF_UNTOUCHED)
 const TOUCHED_BIT = 31 - Math.clz32(PF_TOUCHED_AT_SCAN)
@@ -148,6 +149,23 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
       this.flags[p] |= PF_ARMED
       this.armed++
     }
+  }
+
+  /** Sets PF_ARMED on pages [first, end) (in guest memory). */
+  armRange(first: number, end: number): void {
+    let p = Math.max(0, first)
+    end = Math.min(this.#pages, end)
+    for (; p < end && (p & 3) !== 0; p++) this.arm(p)
+    const words = this.#words
+    let newly = 0
+    for (; p + 4 <= end; p += 4) {
+      const x = words[p >>> 2]!
+      // the pages of the word not armed yet, a 0/1 byte each, summed into the top byte
+      newly += Math.imul((~x >>> ARMED_BIT) & BYTES_1, BYTES_1) >>> 24
+      words[p >>> 2] = x | (PF_ARMED * BYTES_1)
+    }
+    this.armed += newly
+    for (; p < end; p++) this.arm(p)
   }
 
   /** Clears PF_ARMED on pages [first, first + count). */

@@ -78,7 +78,7 @@ describe("CheckedMemory flags", () => {
     expect(mem.flags[1]! & PF_UNTOUCHED).toBe(0)
   })
 
-  it("protect() and snapshotTouched(), four pages a word, do what a loop over the bytes does", () => {
+  it("protect(), snapshotTouched() and armRange(), four pages a word, do what a loop over the bytes does", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 70 }),
@@ -103,6 +103,16 @@ describe("CheckedMemory flags", () => {
           }
           expect(mem.snapshotTouched(), "pages touched since their protection").toBe(n)
           expect([...mem.flags], "after the snapshot").toEqual([...model])
+          // arming counts each page it arms once
+          const armed0 = mem.armed
+          mem.armRange(first, first + count)
+          let newly = 0
+          for (let p = first; p < Math.min(pages, first + count); p++) {
+            if ((model[p]! & PF_ARMED) === 0) newly++
+            model[p]! |= PF_ARMED
+          }
+          expect([...mem.flags], "after armRange").toEqual([...model])
+          expect(mem.armed - armed0, "pages armed").toBe(newly)
         }
       )
     )
