@@ -14,7 +14,7 @@ import * as K from "@rwpsim/kernel"
 import type { Sim } from "@rwpsim/sched"
 import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
-import { type Syscalls, syscalls } from "./sys.ts"
+import { VmmThread } from "./sys.ts"
 
 /** The kind of a message the handler took from the userfaultfd. */
 export type FaultKind = "missing" | "rwp" | "wp" | "other"
@@ -226,14 +226,8 @@ export function faultHandler(host: VmmHost, state: HandlerState): Effect.Effect<
   })
 }
 
-/**
- * The handler thread's batch and loop. The loop is a generator method, not a closure made per run:
- * V8 keeps optimized code with the function, and a closure's dies with its last instance at the
- * next full GC, so a sweep would compile each run's loop again (about 55 ms of TurboFan each).
- */
-class FaultHandler {
-  readonly sys: Syscalls
-  readonly pb: number
+/** The handler thread's batch and loop (the loop alone took about 55 ms of TurboFan per compile). */
+class FaultHandler extends VmmThread<HandlerState> {
   readonly notes: HandlerNotes
   // the batch of messages read (reused: a batch is at most one message per blocked vCPU, or so)
   readonly kinds: number[] = []
@@ -244,12 +238,8 @@ class FaultHandler {
   readonly readPages: number[] = []
   readonly readDone: number[] = []
 
-  constructor(
-    readonly host: VmmHost,
-    readonly state: HandlerState
-  ) {
-    this.sys = syscalls(host)
-    this.pb = host.layout.page_bytes
+  constructor(host: VmmHost, state: HandlerState) {
+    super(host, state)
     this.notes = state.last
   }
 

@@ -175,3 +175,23 @@ export function syscalls(host: VmmHost) {
 }
 
 export type Syscalls = ReturnType<typeof syscalls>
+
+/**
+ * A VMM thread: its host, its state (for the trace, the wait-for chain and the metrics), its
+ * system calls and the tracking page's size. The threads are classes whose steps are generator
+ * methods, not closures made per run: V8 keeps optimized code with its function, and a closure's
+ * code dies with its last instance at the next full GC, so a sweep worker would compile every
+ * run's closures again.
+ */
+export abstract class VmmThread<S> {
+  readonly sys: Syscalls
+  readonly pb: number
+
+  constructor(
+    readonly host: VmmHost,
+    readonly state: S
+  ) {
+    this.sys = syscalls(host)
+    this.pb = host.layout.page_bytes
+  }
+}

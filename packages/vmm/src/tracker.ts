@@ -14,7 +14,7 @@ import type { Sim } from "@rwpsim/sched"
 import * as Effect from "effect/Effect"
 import type { VmmHost } from "./host.ts"
 import { markRegions, PageBits, type PageRange, rangesWhere } from "./pages.ts"
-import { type ByteRange, type Syscalls, syscalls } from "./sys.ts"
+import { type ByteRange, VmmThread } from "./sys.ts"
 
 /** The tracker's state, for the trace, the wait-for chain and the metrics. */
 export class TrackerState {
@@ -69,14 +69,8 @@ interface Pwrite {
   readonly words: Uint32Array
 }
 
-/**
- * The tracker thread's state and steps. Its steps are generator methods, not closures made per run:
- * V8 keeps optimized code with the function it belongs to, and a closure's code dies with the
- * closure's last instance (at the next full GC), so a sweep would compile every run's closures again.
- */
-class Tracker {
-  readonly sys: Syscalls
-  readonly pb: number
+/** The tracker thread's arrays and steps. */
+class Tracker extends VmmThread<TrackerState> {
   readonly all: ByteRange
   /** This cycle's judgement: a bit per page, set for a page judged accessed. */
   readonly hot: PageBits
@@ -91,13 +85,9 @@ class Tracker {
   readonly idleBits: Uint8Array
   readonly mapped: PageBits
 
-  constructor(
-    readonly host: VmmHost,
-    readonly state: TrackerState
-  ) {
+  constructor(host: VmmHost, state: TrackerState) {
+    super(host, state)
     const { layout, config } = host
-    this.sys = syscalls(host)
-    this.pb = layout.page_bytes
     this.all = { start: layout.guest_mem, len: layout.size }
     this.hot = new PageBits(layout.pages)
     this.previous = new PageBits(config.bug === "tracker-stale-scan" ? layout.pages : 0)
