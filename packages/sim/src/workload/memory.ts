@@ -26,7 +26,6 @@ export const PF_COLD_PATH = PF_ARMED | PF_WATCHED | PF_UNTOUCHED
 
 /** Bit 0 of each byte of a word: a flag times this is the flag in all four pages of the word. */
 const BYTES_1 = 0x01010101
-const ARMED_BIT = 31 - Math.clz32(PF_ARMED)
 const PROTECTED_BIT = 31 - Math.clz32(PF_PROTECTED)
 const UNTOUCHED_BIT = 31 - Math.clz32(PF_UNTOUCHED)
 const TOUCHED_BIT = 31 - Math.clz32(PF_TOUCHED_AT_SCAN)
@@ -153,19 +152,7 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
 
   /** Sets PF_ARMED on pages [first, end) (in guest memory). */
   armRange(first: number, end: number): void {
-    let p = Math.max(0, first)
-    end = Math.min(this.#pages, end)
-    for (; p < end && (p & 3) !== 0; p++) this.arm(p)
-    const words = this.#words
-    let newly = 0
-    for (; p + 4 <= end; p += 4) {
-      const x = words[p >>> 2]!
-      // the pages of the word not armed yet, a 0/1 byte each, summed into the top byte
-      newly += Math.imul((~x >>> ARMED_BIT) & BYTES_1, BYTES_1) >>> 24
-      words[p >>> 2] = x | (PF_ARMED * BYTES_1)
-    }
-    this.armed += newly
-    for (; p < end; p++) this.arm(p)
+    this.armed += this.#orRange(first, end, PF_ARMED)
   }
 
   /** Clears PF_ARMED on pages [first, first + count). */
@@ -182,14 +169,36 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
 
   /** Marks pages [first, first + count) protected and untouched (UFFDIO_RWPROTECT(RWP) took effect). */
   protect(first: number, count: number): void {
+    this.#orRange(first, first + count, PF_PROTECTED | PF_UNTOUCHED)
+  }
+
+  /**
+   * Sets `flag` (one bit, or several) on pages [first, end) of guest memory, four pages a word
+   * between the unaligned ends; returns how many pages did not have its lowest bit before.
+   */
+  #orRange(first: number, end: number, flag: number): number {
     const flags = this.flags
-    const end = Math.min(this.#pages, first + count)
-    let p = Math.max(0, first)
-    for (; p < end && (p & 3) !== 0; p++) flags[p] |= PF_PROTECTED | PF_UNTOUCHED
     const words = this.#words
-    const both = (PF_PROTECTED | PF_UNTOUCHED) * BYTES_1
-    for (; p + 4 <= end; p += 4) words[p >>> 2] |= both
-    for (; p < end; p++) flags[p] |= PF_PROTECTED | PF_UNTOUCHED
+    const low = flag & -flag
+    const shift = 31 - Math.clz32(low)
+    const last = Math.min(this.#pages, end)
+    let p = Math.max(0, first)
+    let n = 0
+    for (; p < last && (p & 3) !== 0; p++) {
+      if ((flags[p]! & low) === 0) n++
+      flags[p]! |= flag
+    }
+    for (; p + 4 <= last; p += 4) {
+      const x = words[p >>> 2]!
+      // the pages of the word without the bit, a 0/1 byte each, summed into the top byte
+      n += Math.imul((~x >>> shift) & BYTES_1, BYTES_1) >>> 24
+      words[p >>> 2] = x | (flag * BYTES_1)
+    }
+    for (; p < last; p++) {
+      if ((flags[p]! & low) === 0) n++
+      flags[p]! |= flag
+    }
+    return n
   }
 
   /**
