@@ -68,7 +68,6 @@ export interface Pmd {
   used: number
 }
 
-/** A reusable cursor on one entry: which table, which index, which level. */
 /**
  * What a Slot holds before a lookup fills it: one table shared by all (a walk makes a Slot per call,
  * and two typed arrays each were most of what a hole punch allocated). Nothing reads or writes it
@@ -76,6 +75,7 @@ export interface Pmd {
  */
 export const NO_TABLE: EntryTable = table(1)
 
+/** A reusable cursor on one entry: which table, which index, which level. */
 export class Slot {
   t: EntryTable = NO_TABLE
   i = 0
