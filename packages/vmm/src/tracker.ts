@@ -84,6 +84,8 @@ class Tracker extends VmmThread<TrackerState> {
    */
   readonly idleBits: Uint8Array
   readonly mapped: PageBits
+  /** completePwrite's record of which pages of its range were resident before the punch. */
+  #resident = new Uint8Array(16)
 
   constructor(host: VmmHost, state: TrackerState) {
     super(host, state)
@@ -222,28 +224,38 @@ class Tracker extends VmmThread<TrackerState> {
     const { r } = w
     state.evicting(r, " (waiting for its pwrite)")
     yield* sys.sleep(w.done - (yield* sys.now))
-    // the copy is in storage before the punch: a MISSING fault from the punch on must find it there
-    // (marking after the punch lets a fault in between be answered with a zero page)
-    for (let i = 0; i < r.count; i++) if (pages.populated.get(r.first + i)) pages.evicted.set(r.first + i, true)
+    // The bookkeeping is done before the punch, because from the punch on the fault handler may
+    // run: a MISSING fault must find the copy in storage (else it is answered with a zero page),
+    // and a page the handler copies back in while the punch's call has not yet returned must stay
+    // marked resident (marked after the punch, it would be called evicted while mapped).
+    const resident = this.#residentOf(r)
+    for (let i = 0; i < r.count; i++) {
+      if (resident[i] === 0) continue
+      pages.evicted.set(r.first + i, true)
+      pages.populated.set(r.first + i, false)
+      state.pages_evicted++
+    }
     // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
     state.evicting(r, " (punching)")
     if (config.bug !== "tracker-skips-punch")
       this.check("fallocate(PUNCH_HOLE)", yield* sys.punchHole(r.first * pb, r.count * pb))
-    for (let i = 0; i < r.count; i++) {
-      const p = r.first + i
-      const resident = pages.populated.get(p)
-      if (resident) {
-        pages.evicted.set(p, true)
-        state.pages_evicted++
-      }
-      pages.populated.set(p, false)
-      observer.evicted(p, w.words[i]!, resident)
-    }
+    for (let i = 0; i < r.count; i++) observer.evicted(r.first + i, w.words[i]!, resident[i] === 1)
     pages.evicting.setRange(r, false)
     // the punch does not iterate fault_pending_wqh: wake the vCPUs blocked on this range
     if (wake && config.bug !== "tracker-forgets-wake")
       this.check("UFFDIO_WAKE", yield* sys.ioctl.wake(this.byteRange(r)))
     state.ranges_evicted++
+  }
+
+  /**
+   * Which pages of `r` the VMM has populated, 1 or 0 each, in a buffer reused by every range (one
+   * completePwrite runs at a time: the tracker is one thread).
+   */
+  #residentOf(r: PageRange): Uint8Array {
+    if (this.#resident.length < r.count) this.#resident = new Uint8Array(Math.max(r.count, 2 * this.#resident.length))
+    const out = this.#resident
+    for (let i = 0; i < r.count; i++) out[i] = this.host.pages.populated.get(r.first + i) ? 1 : 0
+    return out
   }
 
   /** MADV_PAGEOUT → (wake) of one range of anonymous pages; swap I/O at the storage device's pace. */
