@@ -108,6 +108,16 @@ export class Checker implements KernelTapListener {
   readonly #watched: WatchedWrite[] = []
   /** Pages written between their pwrite and their punch (the writes the punch will drop). */
   readonly #written_since_pwrite = new Set<number>()
+  /** Pages whose punch dropped such a write, and the guest's last write at the punch. */
+  readonly #dropped = new Map<number, number>()
+  /**
+   * The page of the last UFFDIO_COPY into guest memory and the guest's last write to it when the
+   * copy took effect (the handler reports the copy after the ioctl's cost, when the guest may have
+   * written the page again).
+   */
+  #copy_page = -1
+  #copy_written = false
+  #copy_expected = 0
   readonly #samples: number[] = []
   readonly #sample_present: boolean[] = []
   #loss_seen = 0
@@ -421,6 +431,30 @@ export class Checker implements KernelTapListener {
     this.#snapshot_t = -1
   }
 
+  /**
+   * A punch of the guest's memfd: the watch of its pages ends (a write from now on lands in a page
+   * the fault handler copied back in), and the writes it dropped are kept for evicted().
+   */
+  fallocated(fd: number, mode: number, off: number, len: number, ok: boolean): void {
+    const { layout, mem, gt } = this.#o
+    if (!ok || fd !== layout.memfd || (mode & K.FALLOC_FL_PUNCH_HOLE) === 0) return
+    const pb = layout.page_bytes
+    const end = Math.min(layout.pages, Math.floor((off + len) / pb))
+    for (let p = Math.max(0, Math.ceil(off / pb)); p < end; p++) {
+      mem.watch(p, false)
+      if (this.#written_since_pwrite.delete(p) && this.active) this.#dropped.set(p, gt.expected(p))
+    }
+  }
+
+  copiedIn(fd: number, dst: number, _len: number, ok: boolean): void {
+    if (!ok || !this.#mine(fd)) return
+    const [p, count] = this.#pagesOf(dst, 1)
+    if (count <= 0) return
+    this.#copy_page = p
+    this.#copy_written = this.#o.gt.written(p)
+    this.#copy_expected = this.#o.gt.expected(p)
+  }
+
   /** Pages [first, first + count) were read for storage: watch them until their punch. */
   pwritten(first: number, count: number): void {
     for (let i = 0; i < count; i++) this.#o.mem.watch(first + i, true)
@@ -428,19 +462,22 @@ export class Checker implements KernelTapListener {
 
   /** Page p left memory after `stored` went to storage (shmem/hugetlb) or to swap (anon). */
   evicted(p: number, stored: number, was_resident: boolean): void {
-    const { mem, gt, layout, kernel, pages } = this.#o
+    const { mem, layout, kernel, pages } = this.#o
     mem.watch(p, false)
     if (layout.backing !== "anon") mem.disarm(p, 1)
     if (!this.active) return
     const now = this.#o.clock.now_ns
-    const dropped = this.#written_since_pwrite.delete(p)
-    if (layout.backing !== "anon" && dropped && stored >>> 0 !== gt.expected(p)) {
+    // the write the punch dropped (as the guest's last write at the punch)
+    const last = this.#dropped.get(p)
+    this.#written_since_pwrite.delete(p)
+    this.#dropped.delete(p)
+    if (layout.backing !== "anon" && last !== undefined && stored >>> 0 !== last) {
       this.stale.set(p, now)
       this.#o.clock.emitAt(now, "checker.stale_eviction", {
         page: p,
         stored: stored >>> 0,
-        last_write: gt.expected(p),
-        by_vcpu: (gt.expected(p) - 1) % this.#o.vcpus,
+        last_write: last,
+        by_vcpu: (last - 1) % this.#o.vcpus,
         was_resident,
         note: "the punch dropped a write made after the pwrite"
       })
@@ -452,7 +489,9 @@ export class Checker implements KernelTapListener {
     if (layout.backing === "anon") {
       if ((e & (K.PMF_PRESENT | K.PMF_SWAP)) === (K.PMF_PRESENT | K.PMF_SWAP))
         this.#twoPlaces(p, "resident and in swap")
-    } else if (was_resident && resident && pages.evicted.get(p)) {
+    } else if (was_resident && resident && pages.evicted.get(p) && this.#o.handler.copying !== p) {
+      // (mapped by a UFFDIO_COPY from storage still in progress is the handler's refault, which
+      // it records as populated when the ioctl returns: the sweep, run with the handler idle, checks it)
       this.#twoPlaces(p, "resident (mapped after the hole punch) and in storage")
     }
   }
@@ -461,11 +500,15 @@ export class Checker implements KernelTapListener {
   populated(p: number, word: number, from_storage: boolean): void {
     if (!this.active) return
     const { gt } = this.#o
-    if (from_storage && gt.written(p) && word >>> 0 !== gt.expected(p)) {
+    // the guest's last write as the copy took effect
+    const at_copy = this.#copy_page === p
+    const written = at_copy ? this.#copy_written : gt.written(p)
+    const expected = at_copy ? this.#copy_expected : gt.expected(p)
+    if (from_storage && written && word >>> 0 !== expected) {
       this.#o.clock.emitAt(this.#o.clock.now_ns, "checker.stale_fault_back", {
         page: p,
         copied: word >>> 0,
-        last_write: gt.expected(p),
+        last_write: expected,
         note: "UFFDIO_COPY from storage of a copy older than the guest's last write"
       })
     }

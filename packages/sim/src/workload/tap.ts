@@ -18,6 +18,10 @@ export interface KernelTapListener {
   modeSet(fd: number, enable: number, disable: number, ok: boolean): void
   /** After PAGEMAP_SCAN walked the page tables (its result is what the caller gets later). */
   scanned(args: ScanArgs, ok: boolean): void
+  /** After fallocate() returned (a punched page is gone from this instant). */
+  fallocated(fd: number, mode: number, off: number, len: number, ok: boolean): void
+  /** After UFFDIO_COPY returned (the page is mapped from this instant, and the guest may write it). */
+  copiedIn(fd: number, dst: number, len: number, ok: boolean): void
 }
 
 /** Installs the tap on `kernel` (once); returns a function that removes it. */
@@ -25,6 +29,8 @@ export function tapKernel(kernel: Kernel, l: KernelTapListener): () => void {
   const rwprotect = kernel.uffdio_rwprotect
   const setMode = kernel.uffdio_set_mode
   const scan = kernel.pagemap_scan
+  const fallocate = kernel.fallocate
+  const copy = kernel.uffdio_copy
   kernel.uffdio_rwprotect = function (this: Kernel, fd: number, start: number, len: number, mode: number) {
     l.beforeRwprotect(fd, start, len, mode)
     const r = rwprotect.call(this, fd, start, len, mode)
@@ -41,9 +47,21 @@ export function tapKernel(kernel: Kernel, l: KernelTapListener): () => void {
     l.scanned(args, (r as Result).ok)
     return r
   }
+  kernel.fallocate = function (this: Kernel, fd: number, mode: number, off: number, len: number) {
+    const r = fallocate.call(this, fd, mode, off, len)
+    l.fallocated(fd, mode, off, len, (r as Result).ok)
+    return r
+  }
+  kernel.uffdio_copy = function (this: Kernel, ...a: Parameters<Kernel["uffdio_copy"]>) {
+    const r = copy.apply(this, a)
+    l.copiedIn(a[0], a[1], a[4], (r as Result).ok)
+    return r
+  }
   return () => {
     kernel.uffdio_rwprotect = rwprotect
     kernel.uffdio_set_mode = setMode
     kernel.pagemap_scan = scan
+    kernel.fallocate = fallocate
+    kernel.uffdio_copy = copy
   }
 }

@@ -9,6 +9,7 @@ import { events, run } from "./support.ts"
 const root = join(import.meta.dirname, "..", "..", "..", "..")
 const cold = readFileSync(join(root, "scenarios", "race", "seed-001-cold-scan.yaml"), "utf8")
 const hot = readFileSync(join(root, "scenarios", "race", "seed-001-hot-scan.yaml"), "utf8")
+const refault = readFileSync(join(root, "scenarios", "race", "refault-during-punch.yaml"), "utf8")
 
 /** Phase 3 (the vCPU turns to the cold page) starts `start_us` after 9 ms + phase 2. */
 function shifted(text: string, phase2_us: number): string {
@@ -67,4 +68,32 @@ describe("the seed-001 race", () => {
       expect(t).toBeLessThan(20_132)
     }
   }, 60_000)
+})
+
+describe("a refault that lands while the punch's call runs", () => {
+  // scenarios/race/refault-during-punch.yaml: every ioctl costs 20 us, a storage read 1 us
+  const IOCTL_NS = 20_000
+  const PAGE = 4096
+
+  it("the handler's copy inside the punch's call stands: no accounting violation, no write said to escape, nothing lost", () => {
+    const r = run(refault)
+    expect(r.failures).toEqual([])
+    expect(r.metrics.data_loss).toBe(0)
+    const evs = events(r.lines)
+    const guest_mem = evs.find((e) => e.ev === "workload.setup")!.guest_mem as number
+    // the race happened: UFFDIO_COPY of a page of a punched range before that punch returned
+    const punches = evs.filter((e) => e.ev === "vmm.punch_hole")
+    const copies = evs.filter((e) => e.ev === "vmm.copy")
+    const raced = copies.filter((c) => {
+      const page = ((c.dst as number) - guest_mem) / PAGE
+      return punches.some((p) => {
+        const first = (p.offset as number) / PAGE
+        return p.t < c.t && c.t < p.t + IOCTL_NS && first <= page && page < first + (p.len as number) / PAGE
+      })
+    })
+    expect(raced.length).toBeGreaterThan(0)
+    // hot-scan traps every write during eviction: none escapes it, no copy is stale
+    for (const ev of ["guest.untrapped_write", "checker.stale_eviction", "checker.stale_fault_back"])
+      expect(evs.filter((e) => e.ev === ev).length, ev).toBe(0)
+  })
 })
