@@ -122,9 +122,33 @@ interface RawMachine {
   readonly tlb: number | undefined
   readonly version: number | undefined
   readonly pageFault: number | undefined
+  /** The other costs (ns), each drawn or left at its default. */
+  readonly costs: Partial<Record<OtherCost, number>> | undefined
   readonly spellPage: number
   readonly spellFault: number
 }
+
+/**
+ * The costs besides page_fault, each over a range wide enough to reorder the VMM's threads against
+ * the vCPUs and each other: an ioctl slower than a userfault round trip plus a storage read lets
+ * the fault handler act while the tracker's call has not returned (scenarios/race/refault-during-punch.yaml).
+ */
+const OTHER_COSTS = {
+  tlb_miss: 2_000,
+  uffd_round_trip: 50_000,
+  ioctl: 50_000,
+  tlb_shootdown: 20_000,
+  scan_per_page: 1_000
+} as const
+type OtherCost = keyof typeof OTHER_COSTS
+
+const arbOtherCosts: fc.Arbitrary<Partial<Record<OtherCost, number>>> = fc.record(
+  Object.fromEntries(Object.entries(OTHER_COSTS).map(([k, max]) => [k, fc.integer({ min: 0, max })])) as Record<
+    OtherCost,
+    fc.Arbitrary<number>
+  >,
+  { requiredKeys: [] }
+)
 
 function arbRawMachine(options: ArbMachineOptions): fc.Arbitrary<RawMachine> {
   const arches: ArchName[] = options.rwp ? ["x86_64", "arm64", "riscv64"] : (Object.keys(ARCH_PAGE_SIZES) as ArchName[])
@@ -135,6 +159,7 @@ function arbRawMachine(options: ArbMachineOptions): fc.Arbitrary<RawMachine> {
     tlb: fc.option(fc.nat({ max: TLBS.length - 1 }), { nil: undefined }),
     version: fc.option(fc.nat({ max: VERSIONS.length - 1 }), { nil: undefined }),
     pageFault: fc.option(fc.integer({ min: 1, max: 5_000 }), { nil: undefined }),
+    costs: fc.option(arbOtherCosts, { nil: undefined }),
     spellPage: spelling,
     spellFault: spelling
   })
@@ -154,7 +179,11 @@ function machineOf(
   if (r.arch === "riscv64") m.isa_extensions = options.rwp ? ["svrsw60t59b"] : []
   if (r.tlb !== undefined) m.tlb = { ...TLBS[r.tlb]! }
   if (r.version !== undefined) m.kernel = { version: VERSIONS[r.version]! }
-  if (r.pageFault !== undefined) m.costs = { page_fault: form(durationForms(r.pageFault * 1000), r.spellFault) }
+  if (r.pageFault !== undefined || r.costs !== undefined) {
+    m.costs = {}
+    if (r.pageFault !== undefined) m.costs.page_fault = form(durationForms(r.pageFault * 1000), r.spellFault)
+    for (const [k, ns] of Object.entries(r.costs ?? {})) m.costs[k as OtherCost] = ns
+  }
   return m
 }
 
