@@ -52,9 +52,17 @@ export function tapKernel(kernel: Kernel, l: KernelTapListener): () => void {
     l.fallocated(fd, mode, off, len, (r as Result).ok)
     return r
   }
-  kernel.uffdio_copy = function (this: Kernel, ...a: Parameters<Kernel["uffdio_copy"]>) {
-    const r = copy.apply(this, a)
-    l.copiedIn(a[0], a[1], a[4], (r as Result).ok)
+  kernel.uffdio_copy = function (
+    this: Kernel,
+    fd: number,
+    dst: number,
+    src: Uint32Array | null,
+    fill: number,
+    len: number,
+    mode: number
+  ) {
+    const r = copy.call(this, fd, dst, src, fill, len, mode)
+    l.copiedIn(fd, dst, len, (r as Result).ok)
     return r
   }
   return () => {
