@@ -68,7 +68,7 @@ describe("arbitraries are valid by construction", () => {
     }
   })
 
-  it("together they cover every arch, page size, backing, tracker, strategy, pattern and spelling", () => {
+  it("together they cover every arch, page size, backing, tracker, strategy, pattern, cost and spelling", () => {
     const machines = sample(arbMachine(), 400).map((m) => valid({ name: "m", machine: m, steps: [] }).machine)
     expect(new Set(machines.map((m) => m.arch))).toEqual(
       new Set(["x86_64", "arm64", "riscv64", "ppc64le", "s390x", "loongarch64", "i386", "armv7"])
@@ -105,6 +105,13 @@ describe("arbitraries are valid by construction", () => {
       /duration: \d+\n/
     ])
       expect(texts).toMatch(spelled)
+    // every cost is drawn away from its default, and some draws let the fault handler act while a
+    // tracker call is still running: an ioctl slower than a round trip plus a storage read
+    for (const k of ["tlb_miss", "page_fault", "uffd_round_trip", "ioctl", "tlb_shootdown", "scan_per_page"] as const)
+      expect(seen((s) => s.machine.costs[k]).size, k).toBeGreaterThan(10)
+    expect(
+      workloads.some((s) => s.machine.costs.ioctl > s.machine.costs.uffd_round_trip + s.workload!.storage.latency)
+    ).toBe(true)
     // seeds spread over their range
     expect(new Set(workloads.map((s) => s.seed)).size).toBeGreaterThan(300)
   })
