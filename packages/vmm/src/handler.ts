@@ -168,11 +168,6 @@ export class HandlerState {
   zero_fills = 0
   rwp_resolved = 0
   rwp_left = 0
-  /**
-   * The page of the handler's UFFDIO_COPY in progress, -1 if none: the kernel has mapped the page,
-   * but the handler has not yet recorded it as populated (it does when the ioctl returns).
-   */
-  copying = -1
 
   /** `notes_kept`: how many of its last actions the handler keeps notes of. */
   constructor(notes_kept = HANDLER_NOTES_KEPT) {
@@ -347,9 +342,7 @@ class FaultHandler extends VmmThread<HandlerState> {
             this.note(page, t, kind, HandlerAction.ReadSubmitted)
           } else {
             state.zeroFilling(page)
-            state.copying = page
             const r = yield* sys.ioctl.copy(at, pb, 0)
-            state.copying = -1
             if (this.copied(r, page, 0, false)) yield* sys.ioctl.wake({ start: at, len: pb })
             state.zero_fills++
             this.note(page, t, kind, HandlerAction.ZeroFilled)
@@ -373,9 +366,7 @@ class FaultHandler extends VmmThread<HandlerState> {
         // the deliberate bug handler-copy-wrong-offset: the storage offset of the next page
         const word = store.read(bug === "handler-copy-wrong-offset" ? (page + 1) % layout.pages : page)
         const at = layout.guest_mem + page * pb
-        state.copying = page
         const r = yield* sys.ioctl.copy(at, pb, word)
-        state.copying = -1
         if (this.copied(r, page, word, true)) yield* sys.ioctl.wake({ start: at, len: pb })
         state.copies_from_storage++
         notes.set(page, yield* sys.now, KIND_MISSING, HandlerAction.CopiedFromStorage)

@@ -111,9 +111,9 @@ export class Checker implements KernelTapListener {
   /** Pages whose punch dropped such a write, and the guest's last write at the punch. */
   readonly #dropped = new Map<number, number>()
   /**
-   * The page of the last UFFDIO_COPY into guest memory and the guest's last write to it when the
-   * copy took effect (the handler reports the copy after the ioctl's cost, when the guest may have
-   * written the page again).
+   * The page of a UFFDIO_COPY into guest memory that has taken effect and that the handler has not
+   * reported yet (populated(), after the ioctl's cost), -1 if none; and the guest's last write to it
+   * when the copy took effect (the guest may have written the page again since).
    */
   #copy_page = -1
   #copy_written = false
@@ -489,19 +489,20 @@ export class Checker implements KernelTapListener {
     if (layout.backing === "anon") {
       if ((e & (K.PMF_PRESENT | K.PMF_SWAP)) === (K.PMF_PRESENT | K.PMF_SWAP))
         this.#twoPlaces(p, "resident and in swap")
-    } else if (was_resident && resident && pages.evicted.get(p) && this.#o.handler.copying !== p) {
-      // (mapped by a UFFDIO_COPY from storage still in progress is the handler's refault, which
-      // it records as populated when the ioctl returns: the sweep, run with the handler idle, checks it)
+    } else if (was_resident && resident && pages.evicted.get(p) && this.#copy_page !== p) {
+      // (mapped by a UFFDIO_COPY from storage not reported yet is the handler's refault, which it
+      // records as populated when the ioctl returns: the sweep, run with the handler idle, checks it)
       this.#twoPlaces(p, "resident (mapped after the hole punch) and in storage")
     }
   }
 
   /** Page p came back with `word`. */
   populated(p: number, word: number, from_storage: boolean): void {
-    if (!this.active) return
-    const { gt } = this.#o
     // the guest's last write as the copy took effect
     const at_copy = this.#copy_page === p
+    this.#copy_page = -1
+    if (!this.active) return
+    const { gt } = this.#o
     const written = at_copy ? this.#copy_written : gt.written(p)
     const expected = at_copy ? this.#copy_expected : gt.expected(p)
     if (from_storage && written && word >>> 0 !== expected) {
