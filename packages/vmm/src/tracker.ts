@@ -228,11 +228,13 @@ class Tracker extends VmmThread<TrackerState> {
     // run: a MISSING fault must find the copy in storage (else it is answered with a zero page),
     // and a page the handler copies back in while the punch's call has not yet returned must stay
     // marked resident (marked after the punch, it would be called evicted while mapped).
-    const resident = this.#residentOf(r)
+    const resident = this.#residentBuffer(r.count)
     for (let i = 0; i < r.count; i++) {
+      const p = r.first + i
+      resident[i] = pages.populated.get(p) ? 1 : 0
       if (resident[i] === 0) continue
-      pages.evicted.set(r.first + i, true)
-      pages.populated.set(r.first + i, false)
+      pages.evicted.set(p, true)
+      pages.populated.set(p, false)
       state.pages_evicted++
     }
     // fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)
@@ -248,14 +250,12 @@ class Tracker extends VmmThread<TrackerState> {
   }
 
   /**
-   * Which pages of `r` the VMM has populated, 1 or 0 each, in a buffer reused by every range (one
-   * completePwrite runs at a time: the tracker is one thread).
+   * completePwrite's buffer of `count` resident flags, reused by every range (one completePwrite
+   * runs at a time: the tracker is one thread).
    */
-  #residentOf(r: PageRange): Uint8Array {
-    if (this.#resident.length < r.count) this.#resident = new Uint8Array(Math.max(r.count, 2 * this.#resident.length))
-    const out = this.#resident
-    for (let i = 0; i < r.count; i++) out[i] = this.host.pages.populated.get(r.first + i) ? 1 : 0
-    return out
+  #residentBuffer(count: number): Uint8Array {
+    if (this.#resident.length < count) this.#resident = new Uint8Array(Math.max(count, 2 * this.#resident.length))
+    return this.#resident
   }
 
   /** MADV_PAGEOUT → (wake) of one range of anonymous pages; swap I/O at the storage device's pace. */
