@@ -142,14 +142,6 @@ export class CheckedMemory implements GuestMemory, AccessCharge {
     return this.#extra
   }
 
-  /** Sets PF_ARMED on page p. */
-  arm(p: number): void {
-    if ((this.flags[p] & PF_ARMED) === 0) {
-      this.flags[p] |= PF_ARMED
-      this.armed++
-    }
-  }
-
   /** Sets PF_ARMED on pages [first, end) (in guest memory). */
   armRange(first: number, end: number): void {
     this.armed += this.#orRange(first, end, PF_ARMED)

@@ -67,7 +67,7 @@ describe("CheckedMemory flags", () => {
   it("an access pays the cold path once per protection, then only for armed or watched pages", () => {
     const { mem, heard } = setup()
     mem.protect(0, 2)
-    mem.arm(0)
+    mem.armRange(0, 1)
     mem.access_page(0, 0, false, 0)
     mem.access_page(0, 0, false, 0)
     expect(heard).toEqual(["armed 0 0 false"])
